@@ -1,0 +1,3 @@
+from scograph.cli import main
+
+main()

@@ -1,0 +1,287 @@
+"""``scograph build``: validate the sources and write an immutable release.
+
+The build is deterministic (the same sources give byte-identical dump files:
+blank nodes are canonicalised with RDFC-1.0, quads are sorted, gzip headers
+carry no time stamp) and atomic (everything is written to a staging directory
+beside the releases; only a complete, validated release is renamed into place
+and ``current`` is switched with a single ``rename``). A failed build leaves
+the previous release untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import gzip
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from scograph import __version__
+from scograph.config import Settings
+from scograph.description import (
+    DUMP_FORMATS,
+    description_triples,
+    distribution_triples,
+    provenance_triples,
+)
+from scograph.jsonld import jsonld_context, write_compacted_jsonld
+from scograph.namespaces import PREFIXES, graph_iri
+from scograph.release import CURRENT, MANIFEST, RELEASES, STORE_DIR, Release
+from scograph.sources import SourceError, SourceSet, load_source_set, parse_turtle_file, turtle_files
+from scograph.validate import ValidationOutcome, validate_graphs
+
+Log = Callable[[str], None]
+
+#: Source file routed to the description graph instead of the data graph.
+DATASET_RECORD = "dataset.ttl"
+
+
+class BuildError(Exception):
+    """The build stopped; the previous release is untouched. ``str()`` says why."""
+
+
+@dataclass(frozen=True)
+class LoadedSources:
+    ontology: SourceSet
+    data: SourceSet
+    record: SourceSet
+    shapes: SourceSet
+
+
+def load_sources(settings: Settings) -> LoadedSources:
+    base = settings.base_iri
+    data_files = turtle_files(settings.data_dir)
+    parsed = {path: parse_turtle_file(path, base) for path in data_files}
+    record_files = tuple(p for p in data_files if p.name == DATASET_RECORD)
+    other_files = tuple(p for p in data_files if p.name != DATASET_RECORD)
+    return LoadedSources(
+        ontology=load_source_set("ontology", settings.ontology_dir, base),
+        data=SourceSet("data", other_files, tuple(t for p in other_files for t in parsed[p])),
+        record=SourceSet("description", record_files, tuple(t for p in record_files for t in parsed[p])),
+        shapes=load_source_set("shapes", settings.shapes_dir, base),
+    )
+
+
+def validate_sources(sources: LoadedSources) -> ValidationOutcome:
+    return validate_graphs(sources.data.triples + sources.ontology.triples + sources.record.triples, sources.shapes.triples)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _term_key(term) -> str:
+    return "" if isinstance(term, ox.DefaultGraph) else str(term)
+
+
+def canonical_quads(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
+    """Blank nodes renamed by RDFC-1.0, then sorted: the basis of byte-identical dumps."""
+    dataset = ox.Dataset(quads)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return sorted(dataset, key=lambda q: (_term_key(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
+
+
+def _gzip(path: Path) -> Path:
+    target = path.with_name(path.name + ".gz")
+    with path.open("rb") as src, target.open("wb") as raw:
+        # filename="" and mtime=0 keep the gzip header free of names and clocks.
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz:
+            shutil.copyfileobj(src, gz)
+    return target
+
+
+def _release_version(sources: LoadedSources, base_iri: str) -> str:
+    quads = [
+        ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph_iri(base_iri, s.name)))
+        for s in (sources.ontology, sources.data, sources.record, sources.shapes)
+        for t in s.triples
+    ]
+    digest = hashlib.sha256()
+    digest.update(f"scograph {__version__}\n{base_iri}\n".encode())
+    digest.update(ox.serialize(canonical_quads(quads), format=ox.RdfFormat.N_QUADS) or b"")
+    return digest.hexdigest()[:12]
+
+
+@contextlib.contextmanager
+def _build_lock(build_dir: Path):
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with (build_dir / ".lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildError(f"another build is running in {build_dir}") from None
+        yield
+
+
+def _switch_current(build_dir: Path, version: str) -> None:
+    tmp = build_dir / f".{CURRENT}.{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    tmp.symlink_to(Path(RELEASES) / version)
+    os.replace(tmp, build_dir / CURRENT)  # atomic on POSIX
+
+
+def build(settings: Settings, *, force: bool = False, log: Log = lambda _msg: None) -> Release:
+    """Validate the sources and make the current release. Raise :class:`BuildError` on failure."""
+    build_dir = Path(settings.build_dir)
+    base = settings.base_iri
+    with _build_lock(build_dir):
+        try:
+            sources = load_sources(settings)
+        except SourceError as exc:
+            raise BuildError(str(exc)) from None
+        log(
+            f"read {len(sources.ontology.files) + len(sources.data.files) + len(sources.record.files) + len(sources.shapes.files)} source files"
+        )
+        outcome = validate_sources(sources)
+        if not outcome.conforms:
+            raise BuildError("validation failed; the release was not written:\n\n" + outcome.format())
+        log(f"validated: {len(outcome.warnings)} warning(s), no violation")
+
+        version = _release_version(sources, base)
+        releases = build_dir / RELEASES
+        final = releases / version
+        if final.is_dir() and (final / MANIFEST).is_file() and not force:
+            log(f"release {version} is already built")
+            _switch_current(build_dir, version)
+            return Release.open(final)
+
+        releases.mkdir(parents=True, exist_ok=True)
+        staging = releases / f".staging-{version}-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        try:
+            _write_release(staging, sources, outcome, settings, version, log)
+            if final.exists():
+                # Same version rebuilt with --force: move the old one aside first.
+                trash = releases / f".old-{version}-{os.getpid()}"
+                os.replace(final, trash)
+                os.replace(staging, final)
+                shutil.rmtree(trash, ignore_errors=True)
+            else:
+                os.replace(staging, final)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        _switch_current(build_dir, version)
+        log(f"release {version} written to {final}")
+        return Release.open(final)
+
+
+def _write_release(
+    out: Path,
+    sources: LoadedSources,
+    outcome: ValidationOutcome,
+    settings: Settings,
+    version: str,
+    log: Log,
+) -> None:
+    base = settings.base_iri
+    graphs: dict[str, list[ox.Triple]] = {
+        graph_iri(base, "ontology"): list(sources.ontology.triples),
+        graph_iri(base, "data"): list(sources.data.triples),
+        graph_iri(base, "shapes"): list(sources.shapes.triples),
+        graph_iri(base, "provenance"): provenance_triples(sources, settings, version),
+    }
+    graphs[graph_iri(base, "description")] = list(sources.record.triples) + description_triples(
+        graphs, settings, version
+    )
+    quads = canonical_quads(
+        ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for g, triples in graphs.items() for t in triples
+    )
+    union = sorted({q.triple for q in quads}, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+    graph_counts = {g: sum(1 for q in quads if q.graph_name.value == g) for g in graphs}
+    prefixes = dict(PREFIXES)
+    prefixes["id"] = base + "id/"
+
+    files: list[dict] = []
+
+    def record(name: str, media_type: str, triples: int | None, description: str) -> None:
+        path = out / name
+        files.append(
+            {
+                "name": name,
+                "media_type": media_type,
+                "bytes": path.stat().st_size,
+                "sha256": _sha256(path),
+                "triples": triples,
+                "description": description,
+            }
+        )
+
+    for fmt in DUMP_FORMATS:
+        path = out / fmt.filename
+        if fmt.name == "jsonld":
+            write_compacted_jsonld(union, path, base)
+        elif fmt.quads:
+            ox.serialize(quads, path, format=fmt.ox_format, prefixes=prefixes if fmt.name == "trig" else None)
+        else:
+            ox.serialize(union, path, format=fmt.ox_format, prefixes=prefixes if fmt.name in ("ttl", "rdf") else None)
+        count = len(quads) if fmt.quads else len(union)
+        record(fmt.filename, fmt.media_type, count, fmt.description)
+        gz = _gzip(path)
+        record(gz.name, "application/gzip", count, fmt.description + " (gzip)")
+    log(f"wrote dumps: {len(union)} triples, {len(quads)} quads in {len(graphs)} graphs")
+
+    (out / "context.jsonld").write_text(json.dumps(jsonld_context(base), indent=2, sort_keys=True) + "\n", "utf-8")
+    record("context.jsonld", "application/ld+json", None, "JSON-LD context used by scograph.jsonld")
+
+    report_quads = canonical_quads(
+        ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+        for t in _report_triples(outcome)
+    )
+    ox.serialize([q.triple for q in report_quads], out / "validation-report.ttl", format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+    record("validation-report.ttl", "text/turtle", len(report_quads), "SHACL validation report (W3C SHACL vocabulary)")
+    (out / "validation-report.txt").write_text(outcome.format() + "\n", "utf-8")
+    record("validation-report.txt", "text/plain; charset=utf-8", None, "SHACL validation report, plain text")
+
+    # The stand-alone description adds what the dumps cannot say about themselves: sizes and checksums.
+    void = canonical_quads(
+        ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+        for t in graphs[graph_iri(base, "description")] + distribution_triples(files, settings)
+    )
+    ox.serialize([q.triple for q in void], out / "void.ttl", format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+    record("void.ttl", "text/turtle", len(void), "VoID and DCAT description of the dataset and its distributions")
+
+    (out / "SHA256SUMS").write_text("".join(f"{f['sha256']}  {f['name']}\n" for f in files), "utf-8")
+
+    store_path = out / STORE_DIR
+    store = ox.Store(str(store_path))
+    store.bulk_load(path=str(out / "scograph.nq"), format=ox.RdfFormat.N_QUADS)
+    store.flush()
+    store.optimize()
+    loaded = len(store)
+    del store  # closes RocksDB before the directory is renamed
+    if loaded != len(quads):
+        raise BuildError(f"store holds {loaded} quads, expected {len(quads)}")
+    log(f"loaded store: {loaded} quads")
+
+    manifest = {
+        "version": version,
+        "base_iri": base,
+        "scograph_version": __version__,
+        "graphs": graph_counts,
+        "triples": len(union),
+        "quads": len(quads),
+        "files": files,
+        "store": STORE_DIR,
+        "validation": {"violations": len(outcome.violations), "warnings": len(outcome.warnings)},
+    }
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", "utf-8")
+
+
+def _report_triples(outcome: ValidationOutcome) -> list[ox.Triple]:
+    from scograph.rdfconvert import from_rdflib
+
+    return from_rdflib(outcome.report)

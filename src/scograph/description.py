@@ -1,0 +1,245 @@
+"""The generated parts of a release's self-description: VoID/DCAT statistics and PROV.
+
+Hand-written catalogue facts (title, licence, publisher, ...) live in
+``data/dataset.ttl``; this module adds what is computed from the build:
+triple counts, vocabularies, linksets, example resources, distributions and
+the build activity. Nothing here depends on the clock, so builds stay
+byte-identical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pyoxigraph as ox
+
+from scograph import __version__
+from scograph.namespaces import DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SCOG, SPDX, VOID, XSD
+
+if TYPE_CHECKING:
+    from scograph.build import LoadedSources
+    from scograph.config import Settings
+
+
+@dataclass(frozen=True)
+class DumpFormat:
+    name: str
+    filename: str
+    media_type: str
+    ox_format: ox.RdfFormat
+    quads: bool
+    description: str
+
+
+DUMP_FORMATS: tuple[DumpFormat, ...] = (
+    DumpFormat("ttl", "scograph.ttl", "text/turtle", ox.RdfFormat.TURTLE, False, "All graphs merged, Turtle"),
+    DumpFormat("nt", "scograph.nt", "application/n-triples", ox.RdfFormat.N_TRIPLES, False, "All graphs merged, N-Triples"),
+    DumpFormat("jsonld", "scograph.jsonld", "application/ld+json", ox.RdfFormat.JSON_LD, False, "All graphs merged, compacted JSON-LD"),
+    DumpFormat("rdf", "scograph.rdf", "application/rdf+xml", ox.RdfFormat.RDF_XML, False, "All graphs merged, RDF/XML"),
+    DumpFormat("trig", "scograph.trig", "application/trig", ox.RdfFormat.TRIG, True, "Named graphs, TriG"),
+    DumpFormat("nq", "scograph.nq", "application/n-quads", ox.RdfFormat.N_QUADS, True, "Named graphs, N-Quads"),
+)
+
+#: Outbound link targets counted as VoID linksets: (key, title, IRI prefix).
+LINK_TARGETS: tuple[tuple[str, str, str], ...] = (
+    ("wikidata", "Wikidata", "http://www.wikidata.org/entity/"),
+    ("geonames", "GeoNames", "http://sws.geonames.org/"),
+    ("un-sdg", "UN SDG Knowledge Organization System", "http://metadata.un.org/sdg/"),
+    ("cbd", "Convention on Biological Diversity web site", "https://www.cbd.int/"),
+    ("eu-authority", "EU Publications Office authority tables", "http://publications.europa.eu/resource/authority/"),
+)
+
+_N = ox.NamedNode
+
+
+def _lit(value, datatype=None) -> ox.Literal:
+    if datatype is None:
+        return ox.Literal(str(value))
+    return ox.Literal(str(value), datatype=_N(str(datatype)))
+
+
+def _int(value: int) -> ox.Literal:
+    return _lit(value, XSD.integer)
+
+
+def dataset_iri(base: str) -> ox.NamedNode:
+    return _N(base + "dataset")
+
+
+def download_iri(base: str, filename: str) -> ox.NamedNode:
+    return _N(f"{base}download/{filename}")
+
+
+def _sha256_checksum(subject, node_label: str, value: str) -> list[ox.Triple]:
+    # Labels only need to be distinct before RDFC-1.0 canonicalisation renames them.
+    node = ox.BlankNode("c" + hashlib.sha1(node_label.encode()).hexdigest()[:16])
+    return [
+        ox.Triple(subject, _N(str(SPDX.checksum)), node),
+        ox.Triple(node, _N(str(RDF.type)), _N(str(SPDX.Checksum))),
+        ox.Triple(node, _N(str(SPDX.algorithm)), _N(str(SPDX.checksumAlgorithm_sha256))),
+        ox.Triple(node, _N(str(SPDX.checksumValue)), _lit(value, XSD.hexBinary)),
+    ]
+
+
+def provenance_triples(sources: "LoadedSources", settings: "Settings", version: str) -> list[ox.Triple]:
+    """PROV-O: which source files (with checksums) this release was generated from, by which software."""
+    base = settings.base_iri
+    release = _N(f"{base}dataset/release/{version}")
+    activity = _N(f"{base}dataset/release/{version}/build")
+    software = _N(f"{base}id/software/scograph")
+    t = ox.Triple
+    out = [
+        t(release, _N(str(RDF.type)), _N(str(PROV.Entity))),
+        t(release, _N(str(RDFS.label)), ox.Literal(f"scograph release {version}", language="en")),
+        t(release, _N(str(DCTERMS.isVersionOf)), dataset_iri(base)),
+        t(release, _N(str(OWL.versionInfo)), _lit(version)),
+        t(release, _N(str(PROV.wasGeneratedBy)), activity),
+        t(release, _N(str(PROV.wasAttributedTo)), software),
+        t(activity, _N(str(RDF.type)), _N(str(PROV.Activity))),
+        t(activity, _N(str(RDFS.label)), ox.Literal(f"Validation and build of release {version}", language="en")),
+        t(activity, _N(str(PROV.wasAssociatedWith)), software),
+        t(software, _N(str(RDF.type)), _N(str(PROV.SoftwareAgent))),
+        t(software, _N(str(RDFS.label)), ox.Literal("scograph", language="en")),
+        t(software, _N(str(OWL.versionInfo)), _lit(__version__)),
+    ]
+    root = settings.source_root
+    for source_set in (sources.ontology, sources.data, sources.record, sources.shapes):
+        for path in source_set.files:
+            rel = path.resolve().relative_to(root.resolve()).as_posix()
+            entity = _N(f"{base}source/{rel}")
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            out += [
+                t(activity, _N(str(PROV.used)), entity),
+                t(release, _N(str(PROV.wasDerivedFrom)), entity),
+                t(entity, _N(str(RDF.type)), _N(str(PROV.Entity))),
+                t(entity, _N(str(DCTERMS.identifier)), _lit(rel)),
+                t(entity, _N(str(DCTERMS.format)), _lit("text/turtle")),
+            ]
+            out += _sha256_checksum(entity, f"sum-{rel}", digest)
+    return out
+
+
+def _namespace_of(iri: str) -> str:
+    for sep in ("#", "/"):
+        if sep in iri:
+            return iri[: iri.rfind(sep) + 1]
+    return iri
+
+
+def description_triples(graphs: dict[str, list[ox.Triple]], settings: "Settings", version: str) -> list[ox.Triple]:
+    """VoID statistics, subsets per named graph, vocabularies, linksets and example resources."""
+    base = settings.base_iri
+    ds = dataset_iri(base)
+    t = ox.Triple
+    all_triples = {tr for triples in graphs.values() for tr in triples}
+    entities = {tr.subject for tr in all_triples if isinstance(tr.subject, ox.NamedNode) and tr.subject.value.startswith(base + "id/")}
+    classes = {tr.object for tr in all_triples if tr.predicate.value == str(RDF.type)}
+    properties = {tr.predicate for tr in all_triples}
+    out = [
+        t(ds, _N(str(RDF.type)), _N(str(VOID.Dataset))),
+        t(ds, _N(str(RDF.type)), _N(str(DCAT.Dataset))),
+        t(ds, _N(str(OWL.versionInfo)), _lit(version)),
+        t(ds, _N(str(VOID.triples)), _int(len(all_triples))),
+        t(ds, _N(str(VOID.entities)), _int(len(entities))),
+        t(ds, _N(str(VOID.classes)), _int(len(classes))),
+        t(ds, _N(str(VOID.properties)), _int(len(properties))),
+        t(ds, _N(str(VOID.distinctSubjects)), _int(len({tr.subject for tr in all_triples}))),
+        t(ds, _N(str(VOID.distinctObjects)), _int(len({tr.object for tr in all_triples}))),
+        t(ds, _N(str(VOID.uriSpace)), _lit(base + "id/")),
+        t(ds, _N(str(VOID.uriRegexPattern)), _lit("^" + base.replace(".", "\\.") + "(id|ontology|shapes)")),
+        t(ds, _N(str(VOID.sparqlEndpoint)), _N(base + "sparql")),
+        t(ds, _N(str(VOID.feature)), _N("http://www.w3.org/ns/formats/Turtle")),
+        t(ds, _N(str(VOID.feature)), _N("http://www.w3.org/ns/formats/N-Triples")),
+        t(ds, _N(str(VOID.feature)), _N("http://www.w3.org/ns/formats/JSON-LD")),
+        t(ds, _N(str(VOID.feature)), _N("http://www.w3.org/ns/formats/RDF_XML")),
+    ]
+    for name, triples in graphs.items():
+        subset = _N(name)
+        out += [
+            t(ds, _N(str(VOID.subset)), subset),
+            t(subset, _N(str(RDF.type)), _N(str(VOID.Dataset))),
+            t(subset, _N(str(RDFS.label)), ox.Literal(f"{name.rsplit('/', 1)[-1]} graph", language="en")),
+            t(subset, _N(str(VOID.triples)), _int(len(set(triples)))),
+        ]
+    for vocabulary in sorted({_namespace_of(p.value) for p in properties} | {_namespace_of(c.value) for c in classes if isinstance(c, ox.NamedNode)}):
+        if vocabulary.startswith(base) and not vocabulary.startswith(str(SCOG)):
+            continue
+        out.append(t(ds, _N(str(VOID.vocabulary)), _N(vocabulary)))
+
+    # Linksets: one per (target, predicate) with the number of links.
+    links: Counter[tuple[str, str]] = Counter()
+    for tr in all_triples:
+        if isinstance(tr.object, ox.NamedNode):
+            for key, _title, prefix in LINK_TARGETS:
+                if tr.object.value.startswith(prefix):
+                    links[(key, tr.predicate.value)] += 1
+    targets = {key: (title, prefix) for key, title, prefix in LINK_TARGETS}
+    for (key, predicate), count in sorted(links.items()):
+        title, prefix = targets[key]
+        target = _N(f"{base}dataset/target/{key}")
+        linkset = _N(f"{base}dataset/linkset/{key}/{_namespace_local(predicate)}")
+        out += [
+            t(linkset, _N(str(RDF.type)), _N(str(VOID.Linkset))),
+            t(linkset, _N(str(VOID.subjectsTarget)), ds),
+            t(linkset, _N(str(VOID.objectsTarget)), target),
+            t(linkset, _N(str(VOID.linkPredicate)), _N(predicate)),
+            t(linkset, _N(str(VOID.triples)), _int(count)),
+            t(ds, _N(str(VOID.subset)), linkset),
+            t(target, _N(str(RDF.type)), _N(str(VOID.Dataset))),
+            t(target, _N(str(DCTERMS.title)), ox.Literal(title, language="en")),
+            t(target, _N(str(VOID.uriSpace)), _lit(prefix)),
+        ]
+
+    for root in sorted({tr.subject for tr in all_triples if tr.predicate.value == str(RDF.type) and tr.object.value in _ROOT_CLASSES}, key=str):
+        out.append(t(ds, _N(str(VOID.rootResource)), root))
+    examples = sorted(
+        {tr.subject for tr in all_triples if tr.predicate.value == str(RDF.type) and tr.object.value in _EXAMPLE_CLASSES},
+        key=str,
+    )
+    for example in examples[:12]:
+        out.append(t(ds, _N(str(VOID.exampleResource)), example))
+
+    for fmt in DUMP_FORMATS:
+        out += _distribution_core(base, fmt.filename, fmt.media_type, fmt.description)
+        out.append(t(ds, _N(str(VOID.dataDump)), download_iri(base, fmt.filename)))
+    return out
+
+
+_ROOT_CLASSES = {str(SCOG.PolicyDocument), str(SCOG.Initiative)}
+_EXAMPLE_CLASSES = {str(SCOG.Initiative), str(SCOG.OperativeClause), str(SCOG.Framework)}
+
+
+def _namespace_local(iri: str) -> str:
+    return iri.rstrip("/#").replace("#", "/").rsplit("/", 1)[-1]
+
+
+def _distribution_core(base: str, filename: str, media_type: str, description: str) -> list[ox.Triple]:
+    ds = dataset_iri(base)
+    dist = _N(f"{base}dataset/distribution/{filename}")
+    t = ox.Triple
+    return [
+        t(ds, _N(str(DCAT.distribution)), dist),
+        t(dist, _N(str(RDF.type)), _N(str(DCAT.Distribution))),
+        t(dist, _N(str(DCTERMS.title)), ox.Literal(description, language="en")),
+        t(dist, _N(str(DCAT.downloadURL)), download_iri(base, filename)),
+        t(dist, _N(str(DCAT.accessURL)), download_iri(base, filename)),
+        t(dist, _N(str(DCAT.mediaType)), _N(f"https://www.iana.org/assignments/media-types/{media_type}")),
+    ]
+
+
+def distribution_triples(files: Iterable[dict], settings: "Settings") -> list[ox.Triple]:
+    """Byte sizes and checksums of every release file (only in the stand-alone void.ttl)."""
+    base = settings.base_iri
+    out: list[ox.Triple] = []
+    t = ox.Triple
+    for f in files:
+        dist = _N(f"{base}dataset/distribution/{f['name']}")
+        media_type = f["media_type"].split(";")[0]
+        out += _distribution_core(base, f["name"], media_type, f["description"])
+        out.append(t(dist, _N(str(DCAT.byteSize)), _lit(f["bytes"], XSD.nonNegativeInteger)))
+        out += _sha256_checksum(dist, f"sum-{f['name']}", f["sha256"])
+    return out

@@ -1,0 +1,117 @@
+"""SHACL validation of the sources with pyshacl, and a report people can read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+import rdflib
+from pyshacl import validate as shacl_validate
+from rdflib.namespace import RDF, SH
+
+from scograph.rdfconvert import to_rdflib
+
+
+@dataclass(frozen=True, order=True)
+class ValidationResult:
+    severity: str  # "Violation", "Warning" or "Info"
+    focus_node: str
+    path: str
+    message: str
+    shape: str
+    value: str = ""
+
+    def format(self) -> str:
+        lines = [f"{self.severity}: {self.message}", f"  focus node: {self.focus_node}"]
+        if self.path:
+            lines.append(f"  path:       {self.path}")
+        if self.value:
+            lines.append(f"  value:      {self.value}")
+        lines.append(f"  shape:      {self.shape}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ValidationOutcome:
+    results: tuple[ValidationResult, ...]
+    report: rdflib.Graph
+
+    @property
+    def violations(self) -> tuple[ValidationResult, ...]:
+        return tuple(r for r in self.results if r.severity == "Violation")
+
+    @property
+    def warnings(self) -> tuple[ValidationResult, ...]:
+        return tuple(r for r in self.results if r.severity == "Warning")
+
+    @property
+    def conforms(self) -> bool:
+        """True when there is no violation; warnings do not block a release."""
+        return not self.violations
+
+    def format(self) -> str:
+        if not self.results:
+            return "Valid: the data conforms to every shape."
+        body = "\n\n".join(r.format() for r in self.results)
+        summary = f"{len(self.violations)} violation(s), {len(self.warnings)} warning(s)"
+        return f"{body}\n\n{summary}"
+
+
+def _short(term, graph: rdflib.Graph) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, rdflib.BNode):
+        # Complex paths are blank nodes; show them in SPARQL-ish form.
+        inverse = graph.value(term, SH.inversePath)
+        if inverse is not None:
+            return "^" + _short(inverse, graph)
+        return "[complex path]"
+    if isinstance(term, rdflib.URIRef):
+        try:
+            return graph.namespace_manager.normalizeUri(term)
+        except Exception:  # pragma: no cover - rdflib refuses some IRIs
+            return f"<{term}>"
+    return term.n3()
+
+
+def _results_from_report(report: rdflib.Graph, shapes: rdflib.Graph) -> tuple[ValidationResult, ...]:
+    for prefix, ns in shapes.namespaces():
+        report.bind(prefix, ns, override=False)
+    results = []
+    for node in report.subjects(RDF.type, SH.ValidationResult):
+        severity = report.value(node, SH.resultSeverity)
+        message = report.value(node, SH.resultMessage)
+        shape = report.value(node, SH.sourceShape)
+        # Property shapes are usually blank nodes; name the node shape that holds them.
+        if isinstance(shape, rdflib.BNode):
+            parent = shapes.value(predicate=SH.property, object=shape)
+            shape_name = _short(parent, report) + " (property " + _short(shapes.value(shape, SH.path), report) + ")" if parent else "[anonymous shape]"
+        else:
+            shape_name = _short(shape, report)
+        results.append(
+            ValidationResult(
+                severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
+                focus_node=_short(report.value(node, SH.focusNode), report),
+                path=_short(report.value(node, SH.resultPath), report),
+                message=str(message) if message else "(no message)",
+                shape=shape_name,
+                value=_short(report.value(node, SH.value), report),
+            )
+        )
+    return tuple(sorted(results))
+
+
+def validate_graphs(data: Iterable[ox.Triple], shapes: Iterable[ox.Triple]) -> ValidationOutcome:
+    """Validate ``data`` (data + ontology triples, so subclass targets work) against ``shapes``."""
+    data_graph = to_rdflib(data)
+    shapes_graph = to_rdflib(shapes)
+    _conforms, report, _text = shacl_validate(
+        data_graph,
+        shacl_graph=shapes_graph,
+        inference="none",
+        advanced=True,  # SPARQL-based constraints (unique positions, IRI policy)
+        allow_warnings=True,
+        abort_on_first=False,
+    )
+    return ValidationOutcome(results=_results_from_report(report, shapes_graph), report=report)

@@ -1,0 +1,1 @@
+"""The web layer: a Flask app that reads one release through a Store."""

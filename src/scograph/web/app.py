@@ -1,0 +1,38 @@
+"""The Flask application factory.
+
+One blueprint a responsibility: ``sparql`` (the SPARQL 1.1 endpoint and its
+query page), ``resources`` (dereferenceable URIs and their pages),
+``downloads`` (release files, VoID, sitemap). The app never parses source
+files: everything comes from the release through ``app.extensions["scograph.store"]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask
+
+from scograph.store.base import Store
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """Serving limits and behaviour; every field has a CLI option in ``scograph serve``."""
+
+    query_timeout: float = 10.0
+    max_query_bytes: int = 64 * 1024
+    max_results: int = 10_000
+    max_concurrent_queries: int = 4
+
+
+def create_app(store: Store, config: WebConfig | None = None) -> Flask:
+    app = Flask(__name__)
+    app.extensions["scograph.store"] = store
+    app.extensions["scograph.config"] = config or WebConfig()
+    app.json.ensure_ascii = False  # Chinese stays readable in JSON responses
+    # Blueprints are registered here as they are written (sparql, resources, downloads).
+    return app
+
+
+def store_of(app: Flask) -> Store:
+    return app.extensions["scograph.store"]
