@@ -35,7 +35,7 @@ from scograph.jsonld import jsonld_context, write_compacted_jsonld
 from scograph.namespaces import PREFIXES, graph_iri
 from scograph.release import CURRENT, MANIFEST, RELEASES, STORE_DIR, Release
 from scograph.sources import SourceError, SourceSet, load_source_set, parse_turtle_file, turtle_files
-from scograph.validate import ValidationOutcome, validate_graphs
+from scograph.validate import ShapesError, ValidationOutcome, validate_graphs
 
 Log = Callable[[str], None]
 
@@ -144,7 +144,10 @@ def build(settings: Settings, *, force: bool = False, log: Log = lambda _msg: No
         log(
             f"read {len(sources.ontology.files) + len(sources.data.files) + len(sources.record.files) + len(sources.shapes.files)} source files"
         )
-        outcome = validate_sources(sources)
+        try:
+            outcome = validate_sources(sources)
+        except ShapesError as exc:
+            raise BuildError(str(exc)) from None
         if not outcome.conforms:
             raise BuildError("validation failed; the release was not written:\n\n" + outcome.format())
         log(f"validated: {len(outcome.warnings)} warning(s), no violation")

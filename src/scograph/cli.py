@@ -64,14 +64,14 @@ def validate(source_root: Path | None, base_iri: str | None) -> None:
     """Validate the sources against the SHACL shapes; exit 1 on any violation."""
     from scograph.build import load_sources, validate_sources
     from scograph.sources import SourceError
+    from scograph.validate import ShapesError
 
     settings = _settings(source_root, None, base_iri)
     try:
-        sources = load_sources(settings)
-    except SourceError as exc:
+        outcome = validate_sources(load_sources(settings))
+    except (SourceError, ShapesError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    outcome = validate_sources(sources)
     click.echo(outcome.format())
     sys.exit(0 if outcome.conforms else 1)
 

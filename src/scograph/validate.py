@@ -10,7 +10,12 @@ import rdflib
 from pyshacl import validate as shacl_validate
 from rdflib.namespace import RDF, SH
 
+from scograph.namespaces import PREFIXES, SHAPES
 from scograph.rdfconvert import to_rdflib
+
+
+class ShapesError(Exception):
+    """The shapes themselves are broken (pyshacl cannot apply them)."""
 
 
 @dataclass(frozen=True, order=True)
@@ -76,8 +81,9 @@ def _short(term, graph: rdflib.Graph) -> str:
 
 
 def _results_from_report(report: rdflib.Graph, shapes: rdflib.Graph) -> tuple[ValidationResult, ...]:
-    for prefix, ns in shapes.namespaces():
-        report.bind(prefix, ns, override=False)
+    for prefix, namespace in PREFIXES.items():
+        report.bind(prefix, namespace, override=True)
+    report.bind("shapes", str(SHAPES), override=True)
     results = []
     for node in report.subjects(RDF.type, SH.ValidationResult):
         severity = report.value(node, SH.resultSeverity)
@@ -106,7 +112,7 @@ def validate_graphs(data: Iterable[ox.Triple], shapes: Iterable[ox.Triple]) -> V
     """Validate ``data`` (data + ontology triples, so subclass targets work) against ``shapes``."""
     data_graph = to_rdflib(data)
     shapes_graph = to_rdflib(shapes)
-    _conforms, report, _text = shacl_validate(
+    _conforms, report, text = shacl_validate(
         data_graph,
         shacl_graph=shapes_graph,
         inference="none",
@@ -114,4 +120,7 @@ def validate_graphs(data: Iterable[ox.Triple], shapes: Iterable[ox.Triple]) -> V
         allow_warnings=True,
         abort_on_first=False,
     )
+    if not isinstance(report, rdflib.Graph):
+        # pyshacl reports a broken shapes graph as a "ValidationFailure" instead of a report.
+        raise ShapesError(f"the SHACL shapes cannot be applied: {text.replace('Validation Failure - ', '')}")
     return ValidationOutcome(results=_results_from_report(report, shapes_graph), report=report)
