@@ -1,0 +1,374 @@
+"""The remote store: answer from any SPARQL 1.1 endpoint (Oxigraph server, Virtuoso...).
+
+Same interface and bounds as the embedded store: every query passes the same
+guard before it leaves, runs under a client-side deadline, at most
+``max_concurrent_queries`` at a time, and its result is capped at
+``max_results``. Results are parsed and re-serialized with pyoxigraph, so a
+client gets the same formats whichever store answers.
+
+The release served is whatever the store's pointer graph names (see
+:mod:`scograph.store.pointer`); it is re-read every ``pointer_ttl`` seconds, so
+front ends hold no state and follow ``scograph publish`` on their own. Graph
+names stay the logical ones (``{base}graph/data``): IRIs of the release's
+graphs are mapped to the stored, versioned graphs on the way out and back on
+the way in, and the protocol dataset (``default-graph-uri`` /
+``named-graph-uri``) is always limited to the current release's graphs, so the
+pointer graph and other releases are never visible.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+import requests
+from requests.adapters import HTTPAdapter
+
+from scograph.store.base import (
+    N_TRIPLES,
+    SPARQL_JSON,
+    QueryError,
+    QueryOutcome,
+    QueryTimeout,
+    Store,
+    StoreBusy,
+)
+from scograph.store.embedded import GRAPH_FORMATS, RESULTS_FORMATS
+from scograph.store.pointer import CurrentRelease, parse_pointer_rows, read_query
+
+#: Asked of the server: SELECT/ASK answer JSON, CONSTRUCT/DESCRIBE N-Triples (or Turtle).
+ACCEPT_RESULTS = "application/sparql-results+json"
+ACCEPT_GRAPH = "application/n-triples, text/turtle;q=0.9"
+#: Graph IRIs outside the current release are replaced by this one, which names no graph.
+EMPTY_GRAPH = "urn:scograph:no-such-graph"
+
+
+class RemoteStoreError(Exception):
+    """The remote store cannot serve: unreachable, no release published, or ambiguous."""
+
+
+def _check_query(query: str) -> None:
+    """The endpoint's guard: the same rules as the embedded store, applied before a query leaves."""
+    from scograph.sparql.guard import check_query  # noqa: PLC0415 - the endpoint owns the rules
+
+    check_query(query)
+
+
+# Tokens that may contain "<...>" without being IRIs (strings, comments) are matched first and kept.
+_TOKENS = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r"|#[^\n]*"
+    r'|<([^<>"{}|^`\\\x00-\x20]*)>',
+    re.DOTALL,
+)
+
+
+def rewrite_iris(query: str, mapping: dict[str, str]) -> str:
+    """Replace full IRIs ``<a>`` by ``<mapping[a]>`` outside strings and comments."""
+    if not mapping:
+        return query
+
+    def replace(match: re.Match) -> str:
+        iri = match.group(1)
+        if iri is not None and iri in mapping:
+            return f"<{mapping[iri]}>"
+        return match.group(0)
+
+    return _TOKENS.sub(replace, query)
+
+
+_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
+
+
+def query_form(query: str) -> str:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first form keyword after the prologue.
+
+    Strings, comments and IRIs are blanked first so a keyword inside them does not count.
+    """
+    blanked = _TOKENS.sub(" ", query)
+    match = _FORM.search(blanked)
+    return match.group(1).upper() if match else "SELECT"
+
+
+@dataclass
+class _CachedPointer:
+    current: CurrentRelease
+    read_at: float
+
+
+class RemoteStore(Store):
+    """A :class:`Store` over a SPARQL 1.1 query endpoint, serving the release its pointer graph names."""
+
+    def __init__(
+        self,
+        query_url: str,
+        *,
+        base_iri: str | None = None,
+        query_timeout: float = 10.0,
+        max_results: int = 10_000,
+        max_concurrent_queries: int = 4,
+        queue_timeout: float = 1.0,
+        max_response_bytes: int = 256 * 1024 * 1024,
+        pointer_ttl: float = 2.0,
+        connect_timeout: float = 5.0,
+        auth: requests.auth.AuthBase | tuple[str, str] | None = None,
+    ):
+        if not query_url.startswith(("http://", "https://")):
+            raise RemoteStoreError(f"store URL must be an http(s) URL of a SPARQL endpoint, got {query_url!r}")
+        self.query_url = query_url
+        self._base_filter = base_iri
+        self.query_timeout = query_timeout
+        self.max_results = max_results
+        self.max_response_bytes = max_response_bytes
+        self.pointer_ttl = pointer_ttl
+        self.connect_timeout = connect_timeout
+        self._queue_timeout = queue_timeout
+        self._slots = threading.BoundedSemaphore(max_concurrent_queries)
+        self._session = requests.Session()
+        # One pooled keep-alive connection per concurrent query, no retries of queries behind our back.
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max_concurrent_queries, max_retries=0)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+        self._session.auth = auth
+        self._pointer_lock = threading.Lock()
+        self._pointer: _CachedPointer | None = None
+        self.current()  # fail fast: unreachable store or nothing published
+
+    # -- the release served ----------------------------------------------------------------
+
+    def current(self) -> CurrentRelease:
+        """The release the pointer graph names (re-read at most every ``pointer_ttl`` seconds)."""
+        now = time.monotonic()
+        cached = self._pointer
+        if cached is not None and now - cached.read_at < self.pointer_ttl:
+            return cached.current
+        with self._pointer_lock:
+            cached = self._pointer
+            if cached is not None and time.monotonic() - cached.read_at < self.pointer_ttl:
+                return cached.current
+            current = self._read_pointer()
+            self._pointer = _CachedPointer(current, time.monotonic())
+            return current
+
+    def _read_pointer(self) -> CurrentRelease:
+        try:
+            response = self._session.post(
+                self.query_url,
+                data={"query": read_query(self._base_filter)},
+                headers={"Accept": SPARQL_JSON},
+                timeout=(self.connect_timeout, self.query_timeout),
+            )
+        except requests.RequestException as exc:
+            raise RemoteStoreError(f"cannot reach the SPARQL endpoint {self.query_url}: {exc}") from None
+        if response.status_code != 200:
+            raise RemoteStoreError(
+                f"the SPARQL endpoint {self.query_url} answered {response.status_code} "
+                f"when reading the current release: {_first_line(response.text)}"
+            )
+        try:
+            bindings = response.json()["results"]["bindings"]
+        except (ValueError, KeyError) as exc:
+            raise RemoteStoreError(f"{self.query_url} did not answer SPARQL JSON results: {exc}") from None
+        rows = [{name: value["value"] for name, value in row.items()} for row in bindings]
+        releases = parse_pointer_rows(rows, self._base_filter)
+        if not releases:
+            raise RemoteStoreError(
+                f"no scograph release is published at {self.query_url}"
+                + (f" for base IRI {self._base_filter}" if self._base_filter else "")
+                + "; run `scograph publish --to ...` first"
+            )
+        if len(releases) > 1:
+            bases = ", ".join(sorted(r.base_iri for r in releases))
+            raise RemoteStoreError(f"{self.query_url} holds releases for several base IRIs ({bases}); choose one with base_iri")
+        return releases[0]
+
+    @property
+    def version(self) -> str:
+        return self._current_or_busy().version
+
+    @property
+    def base_iri(self) -> str:
+        return self._current_or_busy().base_iri
+
+    def _current_or_busy(self) -> CurrentRelease:
+        try:
+            return self.current()
+        except RemoteStoreError as exc:
+            # Mid-request the store went away: a temporary condition for the client (503).
+            raise StoreBusy(str(exc)) from None
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def run(
+        self,
+        query: str,
+        *,
+        results_media_type: str = SPARQL_JSON,
+        graph_media_type: str = N_TRIPLES,
+        default_graph_uris: Sequence[str] = (),
+        named_graph_uris: Sequence[str] = (),
+        timeout: float | None = None,
+        max_results: int | None = None,
+    ) -> QueryOutcome:
+        _check_query(query)
+        if results_media_type not in RESULTS_FORMATS:
+            raise QueryError(f"unsupported results format {results_media_type}")
+        if graph_media_type not in GRAPH_FORMATS:
+            raise QueryError(f"unsupported graph format {graph_media_type}")
+        timeout = self.query_timeout if timeout is None else min(timeout, self.query_timeout)
+        cap = self.max_results if max_results is None else min(max_results, self.max_results)
+        if not self._slots.acquire(timeout=self._queue_timeout):
+            raise StoreBusy("too many queries are running; try again shortly")
+        try:
+            current = self._current_or_busy()
+            deadline = time.monotonic() + timeout
+            content_type, body = self._post_query(query, current, default_graph_uris, named_graph_uris, deadline, timeout)
+        finally:
+            self._slots.release()
+        return self._outcome(content_type, body, current, results_media_type, graph_media_type, cap)
+
+    def _dataset_params(
+        self, current: CurrentRelease, default_graph_uris: Sequence[str], named_graph_uris: Sequence[str]
+    ) -> list[tuple[str, str]]:
+        def physical(uris: Sequence[str]) -> list[str]:
+            if not uris:
+                return sorted(current.graphs.values())
+            return sorted({current.graphs.get(uri, EMPTY_GRAPH) for uri in uris})
+
+        return [("default-graph-uri", g) for g in physical(default_graph_uris)] + [
+            ("named-graph-uri", g) for g in physical(named_graph_uris)
+        ]
+
+    def _post_query(
+        self,
+        query: str,
+        current: CurrentRelease,
+        default_graph_uris: Sequence[str],
+        named_graph_uris: Sequence[str],
+        deadline: float,
+        timeout: float,
+    ) -> tuple[str, bytes]:
+        params = [("query", rewrite_iris(query, current.graphs))]
+        params += self._dataset_params(current, default_graph_uris, named_graph_uris)
+        try:
+            with self._session.post(
+                self.query_url,
+                data=params,
+                headers={"Accept": ACCEPT_GRAPH if query_form(query) in ("CONSTRUCT", "DESCRIBE") else ACCEPT_RESULTS},
+                timeout=(self.connect_timeout, timeout),
+                stream=True,
+            ) as response:
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in response.iter_content(64 * 1024):
+                    if time.monotonic() > deadline:
+                        raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped")
+                    size += len(chunk)
+                    if size > self.max_response_bytes:
+                        raise QueryError(
+                            f"the result is larger than {self.max_response_bytes // (1024 * 1024)} MB; add a LIMIT"
+                        )
+                    chunks.append(chunk)
+                body = b"".join(chunks)
+                status = response.status_code
+                content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        except requests.Timeout:
+            raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped") from None
+        except requests.RequestException as exc:
+            raise StoreBusy(f"the SPARQL endpoint is unreachable: {type(exc).__name__}") from None
+        if status == 200:
+            return content_type, body
+        message = _first_line(body.decode("utf-8", "replace"))
+        if status in (400, 414):
+            raise QueryError(message or f"the store refused the query ({status})")
+        if status in (408, 504) or "timeout" in message.lower() or "timed out" in message.lower():
+            raise QueryTimeout(f"the store stopped the query: {message}")
+        if status in (429, 503):
+            raise StoreBusy(f"the store is busy ({status})")
+        # Virtuoso reports some compile errors as 500 with an SQL state; keep the text, it is the server's.
+        if status == 500 and ("SPARQL compiler" in message or "SP0" in message):
+            raise QueryError(message)
+        raise StoreBusy(f"the store answered {status}: {message}")
+
+    def _outcome(
+        self,
+        content_type: str,
+        body: bytes,
+        current: CurrentRelease,
+        results_media_type: str,
+        graph_media_type: str,
+        cap: int,
+    ) -> QueryOutcome:
+        back = current.physical_to_logical
+        if content_type in ("application/sparql-results+json", "application/json"):
+            try:
+                document = json.loads(body)
+            except ValueError as exc:
+                raise StoreBusy(f"the store sent malformed JSON results: {exc}") from None
+            if "boolean" in document:
+                parsed = ox.parse_query_results(json.dumps({"head": {}, "boolean": document["boolean"]}).encode(), format=ox.QueryResultsFormat.JSON)
+                return QueryOutcome("ASK", results_media_type, parsed.serialize(format=RESULTS_FORMATS[results_media_type]), 1)
+            bindings = document.get("results", {}).get("bindings", [])
+            truncated = len(bindings) > cap
+            bindings = [_map_binding_row(row, back) for row in bindings[:cap]]
+            clean = {"head": {"vars": document.get("head", {}).get("vars", [])}, "results": {"bindings": bindings}}
+            if results_media_type == SPARQL_JSON:
+                out = json.dumps(clean, ensure_ascii=False).encode("utf-8")
+            else:
+                parsed = ox.parse_query_results(json.dumps(clean).encode(), format=ox.QueryResultsFormat.JSON)
+                out = parsed.serialize(format=RESULTS_FORMATS[results_media_type])
+            return QueryOutcome("SELECT", results_media_type, out, len(bindings), truncated)
+        source_format = {"application/n-triples": ox.RdfFormat.N_TRIPLES, "text/plain": ox.RdfFormat.N_TRIPLES, "text/turtle": ox.RdfFormat.TURTLE}.get(content_type)
+        if source_format is None:
+            raise StoreBusy(f"the store answered an unexpected media type {content_type!r}")
+        try:
+            triples = [q.triple for q in ox.parse(body, format=source_format)]
+        except SyntaxError as exc:
+            raise StoreBusy(f"the store sent a malformed graph: {exc}") from None
+        truncated = len(triples) > cap
+        triples = [_map_triple(t, back) for t in triples[:cap]]
+        out = ox.serialize(triples, format=GRAPH_FORMATS[graph_media_type]) or b""
+        return QueryOutcome("CONSTRUCT", graph_media_type, out, len(triples), truncated)
+
+    def close(self) -> None:
+        self._session.close()
+
+
+def _map_binding_row(row: dict, back: dict[str, str]) -> dict:
+    out = {}
+    for name, value in row.items():
+        kind = value.get("type")
+        if kind == "uri" and value["value"].startswith("_:"):  # Virtuoso's way of sending a blank node
+            value = {"type": "bnode", "value": re.sub(r"[^A-Za-z0-9]", "", value["value"]) or "b"}
+        elif kind == "uri" and value["value"] in back:
+            value = {"type": "uri", "value": back[value["value"]]}
+        elif kind == "bnode":  # Virtuoso labels blank nodes "nodeID://b1001": not a valid label elsewhere
+            value = {"type": "bnode", "value": re.sub(r"[^A-Za-z0-9]", "", value["value"]) or "b"}
+        elif kind == "typed-literal":  # pre-standard form some stores (Virtuoso) still send
+            value = {"type": "literal", "value": value["value"], "datatype": value["datatype"]}
+        out[name] = value
+    return out
+
+
+def _map_triple(triple: ox.Triple, back: dict[str, str]) -> ox.Triple:
+    def term(t):
+        if isinstance(t, ox.NamedNode) and t.value in back:
+            return ox.NamedNode(back[t.value])
+        return t
+
+    return ox.Triple(term(triple.subject), triple.predicate, term(triple.object))
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()[:500]
+    return ""
