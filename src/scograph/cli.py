@@ -95,5 +95,69 @@ def build(source_root: Path | None, build_dir: Path | None, base_iri: str | None
     click.echo(release.path)
 
 
+@main.command()
+@click.option("--to", "to_url", required=True, metavar="URL", help="Root URL of the triplestore, e.g. http://127.0.0.1:7878 (Oxigraph) or http://127.0.0.1:8890 (Virtuoso).")
+@click.option("--preset", type=click.Choice(["oxigraph", "virtuoso"]), default="oxigraph", show_default=True, help="Endpoint paths and auth scheme of the server kind.")
+@click.option("--gsp-url", metavar="URL", help="Graph Store Protocol endpoint, if not the preset's (oxigraph: /store, virtuoso: /sparql-graph-crud-auth).")
+@click.option("--query-url", metavar="URL", help="SPARQL query endpoint, if not the preset's (oxigraph: /query, virtuoso: /sparql).")
+@click.option("--update-url", metavar="URL", help="SPARQL update endpoint, if not the preset's (oxigraph: /update, virtuoso: /sparql-auth).")
+@click.option("--user", help="User name for the server's write endpoints.")
+@click.option("--password", envvar="SCOGRAPH_STORE_PASSWORD", help="Password [env SCOGRAPH_STORE_PASSWORD].")
+@click.option("--auth", "auth_scheme", type=click.Choice(["basic", "digest"]), help="HTTP auth scheme [default: the preset's: basic for oxigraph, digest for virtuoso].")
+@click.option("--release", "release_dir", type=click.Path(file_okay=False, path_type=Path), help="Release directory to publish [default: the current release in --build-dir].")
+@build_dir_option
+@click.option("--chunk-triples", type=click.IntRange(min=1), default=50_000, show_default=True, help="Triples per upload request.")
+@click.option("--grace", type=click.FloatRange(min=0), default=30.0, show_default=True, help="Seconds to wait after the switch before dropping the previous release (readers finishing their queries).")
+def publish(
+    to_url: str,
+    preset: str,
+    gsp_url: str | None,
+    query_url: str | None,
+    update_url: str | None,
+    user: str | None,
+    password: str | None,
+    auth_scheme: str | None,
+    release_dir: Path | None,
+    build_dir: Path | None,
+    chunk_triples: int,
+    grace: float,
+) -> None:
+    """Push a release into a SPARQL 1.1 Graph Store Protocol server, replacing the served one atomically."""
+    from scograph.publish import PublishError, Target
+    from scograph.publish import publish as run_publish
+    from scograph.release import Release, ReleaseNotFound, current_release
+
+    try:
+        target = Target.from_preset(
+            to_url, preset, gsp_url=gsp_url, query_url=query_url, update_url=update_url,
+            user=user, password=password, auth_scheme=auth_scheme,
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--to") from None
+    try:
+        release = Release.open(release_dir) if release_dir else current_release(build_dir or _settings(None, None, None).build_dir)
+    except ReleaseNotFound as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    interactive = sys.stderr.isatty()
+
+    def progress(graph: str, done: int, total: int) -> None:
+        line = f"  {graph}: {done}/{total} triples ({100 * done // max(total, 1)}%)"
+        if interactive:
+            click.echo("\r" + line, err=True, nl=done >= total)
+        else:
+            click.echo(line, err=True)
+
+    try:
+        outcome = run_publish(
+            release, target, chunk_triples=chunk_triples, grace=grace,
+            log=lambda msg: click.echo(msg, err=True), progress=progress,
+        )
+    except PublishError as exc:
+        click.echo(f"publish failed: {exc}", err=True)
+        sys.exit(1)
+    click.echo(outcome.version)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
