@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from flask import Flask
 
 from scograph.store.base import Store
+from scograph.web import http
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ def create_app(store: Store, config: WebConfig | None = None) -> Flask:
     app.extensions["scograph.store"] = store
     app.extensions["scograph.config"] = config or WebConfig()
     app.json.ensure_ascii = False  # Chinese stays readable in JSON responses
+    # CORS, ETag/304, Cache-Control, gzip, Vary and the JSON/HTML error pages, for every response.
+    http.install(app)
     # Blueprints are registered here as they are written (sparql, resources, downloads).
     return app
 
