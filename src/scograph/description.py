@@ -131,7 +131,11 @@ def _namespace_of(iri: str) -> str:
 
 
 def description_triples(graphs: dict[str, list[ox.Triple]], settings: "Settings", version: str) -> list[ox.Triple]:
-    """VoID statistics, subsets per named graph, vocabularies, linksets and example resources."""
+    """VoID statistics, subsets per named graph, vocabularies, linksets and example resources.
+
+    ``graphs`` are the content graphs (ontology, data, shapes, provenance): the
+    statistics describe them, not the description graph itself.
+    """
     base = settings.base_iri
     ds = dataset_iri(base)
     t = ox.Triple

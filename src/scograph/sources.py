@@ -43,9 +43,18 @@ def turtle_files(directory: Path) -> tuple[Path, ...]:
     return tuple(sorted(p for p in directory.rglob("*.ttl") if p.is_file()))
 
 
+# Vocabulary IRIs are shared by every deployment: rebasing them would make two
+# deployments' data incompatible, so only instance data moves to a custom base.
+_FIXED_PREFIXES = (DEFAULT_BASE_IRI + "ontology", DEFAULT_BASE_IRI + "shapes")
+
+
 def _rebase(term, base_iri: str):
     """Map IRIs written with the default base onto a deployment's own base IRI."""
-    if isinstance(term, ox.NamedNode) and term.value.startswith(DEFAULT_BASE_IRI):
+    if (
+        isinstance(term, ox.NamedNode)
+        and term.value.startswith(DEFAULT_BASE_IRI)
+        and not term.value.startswith(_FIXED_PREFIXES)
+    ):
         return ox.NamedNode(base_iri + term.value[len(DEFAULT_BASE_IRI):])
     return term
 
