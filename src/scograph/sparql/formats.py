@@ -1,0 +1,105 @@
+"""Result media types and how a client chooses one.
+
+SELECT and ASK answer in SPARQL Results JSON (default), XML, CSV or TSV;
+CONSTRUCT and DESCRIBE in Turtle (default), JSON-LD, N-Triples or RDF/XML.
+
+A client chooses with the ``format`` parameter (a short name such as ``csv``
+or ``ttl``, or a media type), which wins over ``Accept``; otherwise with
+``Accept`` (q-values and wildcards honoured by Werkzeug). A missing ``Accept``
+or ``*/*`` gets the default; an ``Accept`` that nothing satisfies gets 406.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from werkzeug.datastructures import MIMEAccept
+
+
+@dataclass(frozen=True)
+class ResultFormat:
+    key: str  # short name for ``format=`` and download file extensions
+    media_type: str  # what we answer with
+    label: str  # for people (the query page's download links)
+    extension: str
+    aliases: tuple[str, ...] = ()  # other media types and short names a client may use
+
+    @property
+    def content_type(self) -> str:
+        textual = self.media_type.startswith("text/") or self.media_type.endswith(("+json", "+xml", "/json", "/n-triples"))
+        return f"{self.media_type}; charset=utf-8" if textual else self.media_type
+
+
+# Order matters: the first format of each list is the default.
+RESULTS_FORMATS = (
+    ResultFormat("json", "application/sparql-results+json", "SPARQL JSON", "srj", ("application/json", "srj", "sparql-json")),
+    ResultFormat("xml", "application/sparql-results+xml", "SPARQL XML", "srx", ("application/xml", "text/xml", "srx", "sparql-xml")),
+    ResultFormat("csv", "text/csv", "CSV", "csv"),
+    ResultFormat("tsv", "text/tab-separated-values", "TSV", "tsv"),
+)
+GRAPH_FORMATS = (
+    ResultFormat("turtle", "text/turtle", "Turtle", "ttl", ("application/x-turtle", "ttl")),
+    ResultFormat("jsonld", "application/ld+json", "JSON-LD", "jsonld", ("application/json", "json-ld", "json")),
+    ResultFormat("ntriples", "application/n-triples", "N-Triples", "nt", ("text/plain", "nt", "n-triples")),
+    ResultFormat("rdfxml", "application/rdf+xml", "RDF/XML", "rdf", ("application/xml", "text/xml", "rdf", "xml")),
+)
+# ``format=json``/``format=xml`` mean SPARQL JSON/XML for SELECT, JSON-LD/RDF-XML for CONSTRUCT.
+
+
+class NotAcceptable(Exception):
+    """No result format satisfies the request; ``str()`` says what is available."""
+
+
+def _candidates(formats: tuple[ResultFormat, ...]) -> tuple[list[str], dict[str, ResultFormat]]:
+    names: list[str] = []
+    by_name: dict[str, ResultFormat] = {}
+    for fmt in formats:
+        for name in (fmt.media_type, *(a for a in fmt.aliases if "/" in a)):
+            if name not in by_name:
+                names.append(name)
+                by_name[name] = fmt
+    return names, by_name
+
+
+_RESULTS_CANDIDATES = _candidates(RESULTS_FORMATS)
+_GRAPH_CANDIDATES = _candidates(GRAPH_FORMATS)
+
+
+def formats_for(returns_graph: bool) -> tuple[ResultFormat, ...]:
+    return GRAPH_FORMATS if returns_graph else RESULTS_FORMATS
+
+
+def by_format_parameter(value: str, returns_graph: bool) -> ResultFormat:
+    wanted = value.strip().lower().split(";")[0].strip()
+    formats = formats_for(returns_graph)
+    for fmt in formats:
+        if wanted in (fmt.key, fmt.media_type, fmt.extension, *fmt.aliases):
+            return fmt
+    if not returns_graph and wanted in ("json-ld", "jsonld"):
+        wanted = "json"  # a generic "JSON please" from a tool that does not know the query form
+    for fmt in formats:
+        if wanted == fmt.key:
+            return fmt
+    kind = "CONSTRUCT/DESCRIBE" if returns_graph else "SELECT/ASK"
+    raise NotAcceptable(
+        f"format={value!r} is not available for {kind} results; use one of: "
+        + ", ".join(f.key for f in formats)
+    )
+
+
+def negotiate(accept: MIMEAccept, returns_graph: bool, format_parameter: str | None = None) -> ResultFormat:
+    """The result format for a query form, from ``format=`` or else ``Accept``."""
+    if format_parameter:
+        return by_format_parameter(format_parameter, returns_graph)
+    formats = formats_for(returns_graph)
+    if not accept:  # no Accept header: the default
+        return formats[0]
+    names, by_name = _GRAPH_CANDIDATES if returns_graph else _RESULTS_CANDIDATES
+    best = accept.best_match(names)
+    if best is None:
+        kind = "CONSTRUCT/DESCRIBE" if returns_graph else "SELECT/ASK"
+        raise NotAcceptable(
+            f"none of the accepted media types ({accept.to_header()}) is available for {kind} results; "
+            "available: " + ", ".join(f.media_type for f in formats)
+        )
+    return by_name[best]
