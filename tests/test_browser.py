@@ -1,0 +1,178 @@
+"""A real browser on a real server: Debian's Chromium, headless, driven by Playwright.
+
+The server is started as a user would start it, on 127.0.0.1, and stopped at
+the end. Chromium comes from ``apt-get install chromium`` (CI installs it);
+Playwright never downloads a browser. A missing Chromium is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DOC = "document/2024/green-development-initiative"
+GBF = "instrument/kunming-montreal-global-biodiversity-framework"
+SERVER_START_SECONDS = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _scograph() -> str:
+    found = Path(sys.executable).with_name("scograph")
+    return str(found) if found.exists() else shutil.which("scograph") or "scograph"
+
+
+@pytest.fixture(scope="module")
+def server(release, settings, tmp_path_factory):
+    """``scograph serve`` on the session's release, on a free port of 127.0.0.1."""
+    port = _free_port()
+    workdir = tmp_path_factory.mktemp("serve")
+    log = workdir / "serve.log"
+    from scograph.cli import main
+
+    if "serve" in main.commands:
+        command = [_scograph(), "serve", "--build-dir", str(settings.build_dir), "--host", "127.0.0.1", "--port", str(port)]
+    else:
+        # Until `scograph serve` exists: the same app under gunicorn, as serve will run it.
+        (workdir / "scograph_wsgi.py").write_text(
+            "from scograph.release import current_release\n"
+            "from scograph.store.embedded import EmbeddedStore\n"
+            "from scograph.web.app import create_app\n"
+            f"app = create_app(EmbeddedStore(current_release({str(settings.build_dir)!r})))\n"
+        )
+        command = [str(Path(sys.executable).with_name("gunicorn")), "--chdir", str(workdir), "-w", "1", "-b", f"127.0.0.1:{port}", "scograph_wsgi:app"]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"`{' '.join(command)}` exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                with urllib.request.urlopen(url + "/robots.txt", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"server did not answer within {SERVER_START_SECONDS}s:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    requests: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    yield page
+    context.close()
+    # The app works offline: nothing but our own server is ever asked for anything.
+    foreign = [u for u in requests if not u.startswith(server) and not u.startswith(("data:", "about:"))]
+    assert not foreign, foreign
+    assert not errors, errors
+
+
+def test_read_the_document_switch_language_follow_a_citation_and_back(page, server, tmp_path):
+    page.goto(f"{server}/doc/{DOC}")
+    assert "Initiative to Co-Build Green Development Partnerships" in page.locator("h1").first.inner_text()
+    zh = page.locator('#op-3 .clause-text[lang="zh"]')
+    en = page.locator('#op-3 .clause-text[lang="en"]')
+    assert zh.is_visible() and en.is_visible()
+    assert "昆明—蒙特利尔全球生物多样性框架" in zh.inner_text()
+
+    page.screenshot(path=str(tmp_path / "document.png"))  # for a person to look at when it fails
+
+    # Switch language without a round trip: only English, then only Chinese, then both.
+    page.get_by_role("button", name="English", exact=True).click()
+    assert en.is_visible() and not zh.is_visible()
+    assert page.get_by_role("button", name="English", exact=True).get_attribute("aria-pressed") == "true"
+    assert page.url.endswith("?lang=en")
+    page.get_by_role("button", name="中文", exact=True).click()
+    assert zh.is_visible() and not en.is_visible()
+    page.get_by_role("button", name="中文 + English").click()
+    assert zh.is_visible() and en.is_visible()
+
+    # Follow operative clause 3 to the treaty it cites.
+    page.locator("#op-3 .clause-links").get_by_role("link", name="Kunming-Montreal Global Biodiversity Framework").click()
+    page.wait_for_url(f"{server}/doc/{GBF}")
+    assert page.locator("h1").inner_text() == "Kunming-Montreal Global Biodiversity Framework"
+    incoming = page.locator("section[aria-labelledby=incoming-heading]")
+    assert "Operative clause 3" in incoming.inner_text()
+
+    # ... and back, twice: with the browser's Back button, and through "what links here".
+    page.go_back()
+    page.wait_for_url(f"{server}/doc/{DOC}*")
+    assert page.locator("#op-3").is_visible()
+    page.goto(f"{server}/doc/{GBF}")
+    page.locator("section[aria-labelledby=incoming-heading]").get_by_role("link", name="Operative clause 3").click()
+    page.wait_for_url(f"{server}/doc/{DOC}/clause/op-3")
+    page.get_by_role("link", name="Read it in the document").click()
+    page.wait_for_url(f"{server}/doc/{DOC}#op-3")
+    assert page.locator("#op-3").is_visible()
+
+
+def test_a_thing_iri_opens_its_page_in_the_browser(page, server):
+    page.goto(f"{server}/id/state/chn")  # 303 to the HTML document
+    assert page.url == f"{server}/doc/state/chn.html"
+    assert page.locator("h1").inner_text() == "China"
+    assert page.get_by_role("link", name="Wikidata").count() >= 1
+
+
+def test_run_an_example_query_and_see_rows(page, server):
+    page.goto(f"{server}/sparql")
+    examples = page.locator("[data-example]")
+    assert examples.count() >= 1, "the query page offers no example queries"
+    examples.filter(has_text="Kunming-Montreal").first.click()
+    page.get_by_role("button", name="Run").click()
+    rows = page.locator("table tbody tr")
+    rows.first.wait_for(timeout=15_000)
+    assert rows.count() >= 1
+    assert "op-3" in page.locator("table").inner_text()
