@@ -1,0 +1,9 @@
+"""The SPARQL 1.1 endpoint's parts that do not depend on Flask.
+
+- :mod:`~scograph.sparql.protocol`: decoding a query request (GET, POST form, POST query),
+- :mod:`~scograph.sparql.guard`: refusing updates, SERVICE, LOAD and remote FROM,
+- :mod:`~scograph.sparql.formats`: result media types and content negotiation,
+- :mod:`~scograph.sparql.service_description`: what ``GET /sparql`` says about the service.
+
+The Flask view that ties them together is :mod:`scograph.web.sparql`.
+"""

@@ -55,6 +55,7 @@ class QueryRequest:
     default_graph_uris: tuple[str, ...] = ()
     named_graph_uris: tuple[str, ...] = ()
     format: str | None = None
+    download: bool = False  # answer as an attachment (the query page's download links)
 
     @property
     def has_dataset(self) -> bool:
@@ -156,4 +157,5 @@ def parse_query_request(request: Request, max_query_bytes: int) -> QueryRequest:
         raise ProtocolError(413, f"the query is {size} bytes; the limit is {max_query_bytes} bytes")
     if not query.strip():
         raise ProtocolError(400, "the query is empty")
-    return QueryRequest(query, default_graphs, named_graphs, format_parameter)
+    download = (_single(params, "download") or "").lower() not in ("", "0", "false", "no")
+    return QueryRequest(query, default_graphs, named_graphs, format_parameter, download)
