@@ -168,10 +168,12 @@ def test_a_thing_iri_opens_its_page_in_the_browser(page, server):
 
 def test_run_an_example_query_and_see_rows(page, server):
     page.goto(f"{server}/sparql")
-    examples = page.locator("[data-example]")
-    assert examples.count() >= 1, "the query page offers no example queries"
-    examples.filter(has_text="Kunming-Montreal").first.click()
-    page.get_by_role("button", name="Run").click()
+    example = page.get_by_label("Start from a question")
+    options = example.locator("option", has_text="Kunming-Montreal")
+    assert options.count() >= 1, "the query page offers no example about the GBF"
+    example.select_option(value=options.first.get_attribute("value"))
+    assert "eli:cites" in page.locator("#query").input_value()
+    page.get_by_role("button", name="Run query").click()
     rows = page.locator("table tbody tr")
     rows.first.wait_for(timeout=15_000)
     assert rows.count() >= 1
