@@ -159,5 +159,60 @@ def publish(
     click.echo(outcome.version)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (0.0.0.0 to listen on every interface).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="TCP port to listen on.")
+@build_dir_option
+@base_iri_option
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="gunicorn worker processes (the query bound is shared between them).")
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="Threads per worker process [default: running + queued queries + 4].")
+@click.option("--query-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="Seconds a query may run before it is stopped (503).")
+@click.option("--max-results", type=click.IntRange(min=1), default=10_000, show_default=True, help="Rows or triples per result; longer results are cut and say so (X-Result-Truncated).")
+@click.option("--max-query-bytes", type=click.IntRange(min=64), default=64 * 1024, show_default=True, help="Largest accepted query, in UTF-8 bytes (413 beyond).")
+@click.option("--max-concurrent-queries", type=click.IntRange(min=1), default=4, show_default=True, help="Queries running at once (one worker process each).")
+@click.option("--max-queued-queries", type=click.IntRange(min=0), default=32, show_default=True, help="Queries waiting for a free worker; beyond that: 429 at once.")
+@click.option("--store", "store_url", metavar="URL", help="Answer from this remote SPARQL endpoint instead of the embedded store.")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True)
+def serve(
+    host: str,
+    port: int,
+    build_dir: Path | None,
+    base_iri: str | None,
+    workers: int,
+    threads: int | None,
+    query_timeout: float,
+    max_results: int,
+    max_query_bytes: int,
+    max_concurrent_queries: int,
+    max_queued_queries: int,
+    store_url: str | None,
+    log_level: str,
+) -> None:
+    """Serve the current release (building it first if there is none) under gunicorn."""
+    from scograph.build import BuildError
+    from scograph.serve import ServeOptions
+    from scograph.serve import serve as run_server
+    from scograph.web.app import WebConfig
+
+    if store_url is not None and not store_url.startswith(("http://", "https://")):
+        raise click.BadParameter(f"must be an http(s) URL, got {store_url!r}", param_hint="--store")
+    settings = _settings(None, build_dir, base_iri)
+    web = WebConfig(
+        query_timeout=query_timeout,
+        max_query_bytes=max_query_bytes,
+        max_results=max_results,
+        max_concurrent_queries=max_concurrent_queries,
+    )
+    options = ServeOptions(
+        host=host, port=port, workers=workers, threads=threads, web=web,
+        max_queued_queries=max_queued_queries, store_url=store_url, log_level=log_level,
+    )
+    try:
+        run_server(options, settings, log_line=lambda msg: click.echo(msg, err=True))
+    except BuildError as exc:
+        click.echo(f"build failed: {exc}", err=True)
+        sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

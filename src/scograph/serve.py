@@ -1,0 +1,183 @@
+"""``scograph serve``: the app under gunicorn, on the current release (built first if there is none).
+
+How the processes combine (sized for a small server, e.g. 2 cores):
+
+- **One gunicorn worker process with threads** (``gthread``) by default. It
+  owns the query worker pool, so the concurrency bound
+  (``--max-concurrent-queries`` running, ``--max-queued-queries`` waiting) is
+  one exact, server-wide number. The SPARQL engine runs in the pool's
+  processes, outside this process's GIL, so the CPU-heavy part already uses
+  every core; the gunicorn process only parses HTTP and copies result bytes.
+- Threads = running + queued queries + a few for pages, so that requests are
+  refused by the pool's bound (fast 429) rather than left waiting in
+  gunicorn's accept queue with no limit.
+- ``--workers N`` (N gunicorn processes) is possible for CPU-heavy page
+  traffic; the query bound is then split between them (each process gets
+  ``ceil(max_concurrent / N)`` query workers and its share of the queue), so the
+  total stays roughly what was asked for.
+
+gunicorn's own worker timeout is set well above the query time limit: a
+query past its limit is stopped by the pool (its process is killed), never by
+gunicorn killing the web worker with every other request in it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gunicorn.app.base import BaseApplication
+
+from scograph.config import Settings
+from scograph.release import Release, ReleaseNotFound, current_release
+from scograph.store.base import Store
+from scograph.web.app import WebConfig, create_app
+
+log = logging.getLogger("scograph.serve")
+
+#: gunicorn refuses request lines longer than this (its maximum); longer queries must be POSTed.
+MAX_REQUEST_LINE = 8190
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1  # gunicorn processes
+    threads: int | None = None  # per gunicorn process; None: enough for the query bound
+    web: WebConfig = field(default_factory=WebConfig)
+    max_queued_queries: int = 32
+    queue_timeout: float = 2.0
+    store_url: str | None = None  # a remote SPARQL endpoint instead of the embedded store
+    log_level: str = "info"
+
+    @property
+    def query_workers_per_process(self) -> int:
+        return max(1, math.ceil(self.web.max_concurrent_queries / self.workers))
+
+    @property
+    def queued_per_process(self) -> int:
+        return max(0, math.ceil(self.max_queued_queries / self.workers))
+
+    @property
+    def threads_per_process(self) -> int:
+        if self.threads is not None:
+            return self.threads
+        return self.query_workers_per_process + self.queued_per_process + 4
+
+
+def ensure_release(settings: Settings, log_line=lambda msg: None) -> Release:
+    """The current release of ``settings.build_dir``, built first if there is none
+    (or if it was built for another base IRI than the one asked for)."""
+    try:
+        release = current_release(settings.build_dir)
+        if release.base_iri == settings.base_iri:
+            return release
+        log_line(f"the current release uses {release.base_iri}; building one for {settings.base_iri}")
+    except ReleaseNotFound:
+        log_line(f"no release in {settings.build_dir}: building one")
+    from scograph.build import build
+
+    return build(settings, log=log_line)
+
+
+def make_store(options: ServeOptions, release: Release | None) -> Store:
+    """The store a gunicorn worker process answers from (created in that process)."""
+    if options.store_url:
+        from scograph.store.remote import RemoteStore  # issue 5; imported only when asked for
+
+        return RemoteStore(
+            options.store_url,
+            base_iri=release.base_iri if release is not None else None,
+            query_timeout=options.web.query_timeout,
+            max_results=options.web.max_results,
+            max_concurrent_queries=options.query_workers_per_process,
+        )
+    from scograph.store.embedded import EmbeddedStore
+
+    assert release is not None
+    store = EmbeddedStore(
+        release,
+        workers=options.query_workers_per_process,
+        max_queued=options.queued_per_process,
+        queue_timeout=options.queue_timeout,
+        timeout=options.web.query_timeout,
+        max_results=options.web.max_results,
+    )
+    store.start()
+    return store
+
+
+def _configure_logging(level: str) -> None:
+    logger = logging.getLogger("scograph")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s [%(process)d] %(name)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(level.upper())
+    logger.propagate = False
+
+
+class ScographServer(BaseApplication):
+    """gunicorn, configured from Python: no config file, no re-import of a module path."""
+
+    def __init__(self, options: ServeOptions, release: Release | None):
+        self.options = options
+        self.release = release
+        super().__init__()
+
+    def load_config(self) -> None:
+        o = self.options
+        settings = {
+            "bind": f"[{o.host}]:{o.port}" if ":" in o.host else f"{o.host}:{o.port}",
+            "workers": o.workers,
+            "worker_class": "gthread",
+            "threads": o.threads_per_process,
+            "timeout": max(30, int(o.web.query_timeout * 3) + 10),
+            "graceful_timeout": 10,
+            "keepalive": 5,
+            "limit_request_line": MAX_REQUEST_LINE,
+            "preload_app": False,  # each worker process builds its own store and query pool
+            "accesslog": None,  # the app logs one line per query with its duration
+            "errorlog": "-",
+            "loglevel": o.log_level,
+            "proc_name": "scograph",
+            "worker_exit": _close_store,
+        }
+        if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25.1: no shared ~/.gunicorn socket
+            settings["control_socket_disable"] = True
+        for key, value in settings.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        _configure_logging(self.options.log_level)
+        store = make_store(self.options, self.release)
+        app = create_app(store, self.options.web)
+        _APPS.append(app)
+        return app
+
+
+_APPS: list = []
+
+
+def _close_store(server, worker) -> None:
+    for app in _APPS:
+        app.extensions["scograph.store"].close()
+
+
+def serve(options: ServeOptions, settings: Settings, log_line=lambda msg: None) -> None:
+    if options.store_url:
+        try:  # a local release, if any, tells the base IRI; the data comes from the remote store
+            release: Release | None = current_release(settings.build_dir)
+        except ReleaseNotFound:
+            release = None
+    else:
+        release = ensure_release(settings, log_line)
+    if release is not None:
+        log_line(f"serving release {release.version} ({release.path}) on http://{options.host}:{options.port}/")
+    else:
+        log_line(f"serving {options.store_url} on http://{options.host}:{options.port}/")
+    ScographServer(options, release).run()
