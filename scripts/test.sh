@@ -18,6 +18,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 python3 -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]'
+.venv/bin/python -m pip install -qq --upgrade pip
+.venv/bin/python -m pip install -qq -e '.[test]'
 exec .venv/bin/python -m pytest "$@"
