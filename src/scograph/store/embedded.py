@@ -233,6 +233,7 @@ class WorkerPool:
                 "starting": self._starting,
                 "waiting": self._waiting,
                 "network_isolated": all(w.network_isolated for w in self._all) if self._all else None,
+                "pids": sorted(w.pid for w in self._all),
             }
 
     def close(self) -> None:
@@ -334,6 +335,7 @@ class EmbeddedStore(Store):
             "default_graph_uris": tuple(default_graph_uris),
             "named_graph_uris": tuple(named_graph_uris),
             "max_results": self.limits.max_results if max_results is None else max_results,
+            "query_has_dataset": bool(info.from_graphs or info.from_named_graphs),
         }
         reply = self._workers().run(request, self.limits.timeout if timeout is None else timeout)
         status = reply[0]

@@ -125,17 +125,18 @@ def execute(
     default_graph_uris: tuple[str, ...],
     named_graph_uris: tuple[str, ...],
     max_results: int,
+    query_has_dataset: bool = False,
 ) -> tuple[str, str, bytes, int | None, bool]:
     """Run one query; return (form, media type, body, count, truncated)."""
     kwargs: dict[str, Any] = {}
-    if default_graph_uris:
-        kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph_uris]
-    else:
-        # The default graph is the union of the release's graphs, so that
-        # queries need no GRAPH clause (the layout is documented in release.py).
-        kwargs["use_default_graph_as_union"] = True
-    if named_graph_uris:
+    if default_graph_uris or named_graph_uris:
+        # The protocol's dataset replaces the query's (SPARQL 1.1 Protocol, 2.1.4).
+        kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph_uris] or ox.DefaultGraph()
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graph_uris]
+    elif not query_has_dataset:
+        # Without FROM / FROM NAMED the default graph is the union of the release's
+        # graphs, so that queries need no GRAPH clause (layout: see release.py).
+        kwargs["use_default_graph_as_union"] = True
     result = store.query(query, **kwargs)
     if isinstance(result, ox.QueryBoolean):
         return "ASK", results_media_type, result.serialize(format=RESULTS_FORMATS[results_media_type]), 1, False
