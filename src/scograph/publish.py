@@ -146,7 +146,17 @@ class _Server:
         return int(rows[0]["n"]) if rows else 0
 
     def drop(self, graph: str) -> None:
-        self.update(f"dropping <{graph}>", f"DROP SILENT GRAPH <{graph}>")
+        """Drop a graph by SPARQL Update, or through the Graph Store Protocol if the update endpoint fails."""
+        try:
+            self.update(f"dropping <{graph}>", f"DROP SILENT GRAPH <{graph}>")
+        except PublishError:
+            url = self.target.gsp_url
+            try:
+                response = self.session.delete(url, params={"graph": graph}, timeout=self.target.timeout)
+            except requests.RequestException as exc:
+                raise PublishError(f"dropping <{graph}>: cannot reach {url}: {exc}") from None
+            if response.status_code >= 300 and response.status_code != 404:  # 404: nothing to drop
+                raise PublishError(f"dropping <{graph}>: {url} answered {response.status_code} {response.reason}") from None
 
 
 def current_release(target: Target, base_iri: str) -> CurrentRelease | None:

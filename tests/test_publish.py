@@ -1,0 +1,184 @@
+"""``scograph publish`` against real servers: no half-published state is ever visible,
+failures leave the old release served, and front ends share one store."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import replace
+
+import pyoxigraph as ox
+import pytest
+import requests
+
+from scograph.build import build
+from scograph.config import Settings
+from scograph.publish import PublishError, chunks, publish
+from scograph.store.pointer import pointer_graph_iri
+from scograph.store.remote import RemoteStore
+from tests.conftest import REPO
+from tests.triplestores import oxigraph_server, virtuoso_server
+
+pytestmark = pytest.mark.remote
+
+GRAPH_COUNTS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+
+
+@pytest.fixture(scope="module")
+def second_release(tmp_path_factory):
+    """A release of the same base IRI with one more triple: what a routine update looks like."""
+    root = tmp_path_factory.mktemp("sources-b")
+    for name in ("ontology", "data", "shapes"):
+        shutil.copytree(REPO / name, root / name)
+    (root / "data" / "zz-update.ttl").write_text(
+        "<https://w3id.org/scograph/id/place/qingdao> <http://www.w3.org/2000/01/rdf-schema#comment> "
+        '"Host city of the 2024 Forum."@en .\n',
+        "utf-8",
+    )
+    return build(Settings(source_root=root, build_dir=root / "build"))
+
+
+@pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
+def server(request, tmp_path_factory):
+    starter = oxigraph_server if request.param == "oxigraph" else virtuoso_server
+    with starter(tmp_path_factory.mktemp(request.param)) as running:
+        yield running
+
+
+def _counts(store: RemoteStore) -> dict[str, int]:
+    return {str(row["g"]): int(row["n"]) for row in store.select(GRAPH_COUNTS)}
+
+
+def _stored_graphs(server) -> set[str]:
+    """Every scograph graph the server holds, asked directly (not through the pointer).
+
+    Virtuoso keeps system graphs of its own; only graphs under the release's base IRI count.
+    """
+    response = requests.post(
+        server.query_url,
+        data={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=30,
+    )
+    response.raise_for_status()
+    graphs = {row["g"]["value"] for row in response.json()["results"]["bindings"]}
+    return {g for g in graphs if g.startswith("https://w3id.org/scograph/")}
+
+
+def _expected_graphs(release) -> set[str]:
+    return {f"{g}/v/{release.version}" for g in release.graphs} | {pointer_graph_iri(release.base_iri)}
+
+
+def test_a_reader_during_republish_sees_only_complete_releases(server, release, second_release):
+    publish(release, server.target, grace=0)
+    assert release.graphs != second_release.graphs
+    observed: list[dict[str, int]] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        reader = RemoteStore(server.query_url, pointer_ttl=0)
+        try:
+            # Bounded: stops when told, or after 3000 reads at most.
+            for _ in range(3000):
+                observed.append(_counts(reader))
+                if stop.is_set():
+                    break
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+        finally:
+            reader.close()
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    try:
+        # Small chunks make the upload long enough for many reads to overlap it.
+        publish(second_release, server.target, chunk_triples=150, grace=0.5)
+        for _ in range(3):
+            observed.append(_counts(RemoteStore(server.query_url, pointer_ttl=0)))
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    assert not errors, errors
+    allowed = [release.graphs, second_release.graphs]
+    half = [seen for seen in observed if seen not in allowed]
+    assert not half, f"a reader saw a state that is neither release: {half[0]}"
+    assert observed[0] == release.graphs and observed[-1] == second_release.graphs
+    assert len(observed) > 5
+    # The previous release's graphs are gone; only the new release and the pointer remain.
+    assert _stored_graphs(server) == _expected_graphs(second_release)
+
+
+def test_an_interrupted_publish_leaves_the_old_release_served(server, release, second_release):
+    publish(release, server.target, grace=0)
+
+    def interrupt(graph: str, done: int, total: int) -> None:
+        if graph.endswith("/graph/data") and done > 0:
+            raise KeyboardInterrupt  # what Ctrl-C in the middle of an upload looks like
+
+    with pytest.raises(KeyboardInterrupt):
+        publish(second_release, server.target, chunk_triples=200, progress=interrupt, grace=0)
+    reader = RemoteStore(server.query_url)
+    assert reader.version == release.version
+    assert _counts(reader) == release.graphs
+    assert _stored_graphs(server) == _expected_graphs(release), "the partial upload was dropped"
+
+
+def test_a_server_error_mid_publish_names_the_server_and_leaves_the_old_release(server, release, second_release):
+    publish(release, server.target, grace=0)
+    broken = replace(server.target, update_url=server.root_url + "/no-such-endpoint")
+    with pytest.raises(PublishError) as failure:
+        publish(second_release, broken, grace=0)
+    message = str(failure.value)
+    assert "/no-such-endpoint" in message and f"release {release.version} is still served" in message
+    reader = RemoteStore(server.query_url)
+    assert reader.version == release.version and _counts(reader) == release.graphs
+    assert _stored_graphs(server) == _expected_graphs(release), "the uploaded graphs were dropped (through the GSP)"
+
+
+def test_two_front_ends_on_one_store_answer_the_same_and_follow_a_publish(server, release, second_release):
+    publish(release, server.target, grace=0)
+    one, two = RemoteStore(server.query_url, pointer_ttl=0), RemoteStore(server.query_url, pointer_ttl=0)
+    query = "SELECT ?s ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label } ORDER BY ?s ?label"
+    assert one.run(query).body == two.run(query).body
+    assert one.version == two.version == release.version
+    publish(second_release, server.target, grace=0)
+    assert one.version == two.version == second_release.version
+    assert one.run(query).body == two.run(query).body
+    assert _counts(one) == _counts(two) == second_release.graphs
+
+
+def test_publish_command_shows_progress_and_fails_clearly(server, release, tmp_path):
+    command = [sys.executable, "-m", "scograph", "publish", "--to", server.root_url, "--preset", server.kind,
+               "--release", str(release.path), "--grace", "0", "--chunk-triples", "500"]
+    if server.kind == "virtuoso":
+        command += ["--user", server.target.auth.username, "--password", server.target.auth.password]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == release.version
+    assert "graph/data:" in done.stderr and "triples" in done.stderr
+
+    refused = subprocess.run(
+        [sys.executable, "-m", "scograph", "publish", "--to", "http://127.0.0.1:9", "--release", str(release.path)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert refused.returncode == 1
+    assert "publish failed" in refused.stderr and "http://127.0.0.1:9" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
+def test_chunks_keep_each_blank_node_in_one_upload():
+    ex = "http://example.org/"
+    triples = [ox.Triple(ox.NamedNode(f"{ex}s{i}"), ox.NamedNode(f"{ex}p"), ox.Literal(str(i))) for i in range(10)]
+    node, inner = ox.BlankNode("a"), ox.BlankNode("b")
+    triples += [
+        ox.Triple(ox.NamedNode(f"{ex}s0"), ox.NamedNode(f"{ex}q"), node),
+        ox.Triple(node, ox.NamedNode(f"{ex}r"), inner),
+        ox.Triple(inner, ox.NamedNode(f"{ex}r"), ox.Literal("x")),
+    ]
+    parts = list(chunks(triples, 2))
+    assert sum(len(p) for p in parts) == len(triples)
+    holding = [p for p in parts if any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in p)]
+    assert len(holding) == 1 and len(holding[0]) == 3
