@@ -7,11 +7,14 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import replace
 
 import pyoxigraph as ox
 import pytest
+import rdflib
 import requests
+from rdflib.compare import isomorphic
 
 from scograph.build import build
 from scograph.config import Settings
@@ -19,7 +22,7 @@ from scograph.publish import PublishError, chunks, publish
 from scograph.store.pointer import pointer_graph_iri
 from scograph.store.remote import RemoteStore
 from tests.conftest import REPO
-from tests.triplestores import oxigraph_server, virtuoso_server
+from tests.triplestores import free_port, oxigraph_server, stop, virtuoso_server
 
 pytestmark = pytest.mark.remote
 
@@ -148,6 +151,60 @@ def test_two_front_ends_on_one_store_answer_the_same_and_follow_a_publish(server
     assert one.version == two.version == second_release.version
     assert one.run(query).body == two.run(query).body
     assert _counts(one) == _counts(two) == second_release.graphs
+
+
+def _serve_remote(store_url: str, workdir) -> tuple[subprocess.Popen, str]:
+    """A real ``scograph serve --store URL`` front end (gunicorn), with no local release at all."""
+    port = free_port()
+    log = (workdir / f"serve-{port}.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scograph", "serve", "--build-dir", str(workdir), "--port", str(port), "--store", store_url],
+        stdout=log, stderr=subprocess.STDOUT, cwd=workdir,
+    )
+    return process, f"http://127.0.0.1:{port}"
+
+
+def _wait_healthy(process: subprocess.Popen, url: str, seconds: float = 60) -> dict:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "scograph serve --store exited"
+        try:
+            health = requests.get(url + "/healthz", timeout=2).json()
+            if health.get("status") == "ok":
+                return health
+        except (requests.RequestException, ValueError):
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{url} not healthy after {seconds} s")
+
+
+def test_two_serve_processes_on_one_store_serve_the_same_pages_and_answers(server, release, second_release, tmp_path):
+    publish(release, server.target, grace=0)
+    fronts = [_serve_remote(server.query_url, tmp_path) for _ in range(2)]
+    try:
+        for process, url in fronts:
+            assert _wait_healthy(process, url)["release"] == release.version
+        query = "SELECT ?clause ?text WHERE { ?clause <https://w3id.org/scograph/ontology#text> ?text } ORDER BY ?clause ?text"
+        answers = [requests.post(url + "/sparql", data={"query": query}, headers={"Accept": "application/sparql-results+json"}, timeout=30) for _, url in fronts]
+        assert all(a.status_code == 200 for a in answers)
+        assert answers[0].json() == answers[1].json()
+        assert len(answers[0].json()["results"]["bindings"]) >= 30
+        page = "/id/document/2024/green-development-initiative/clause/op-3"
+        pages = [requests.get(url + page, headers={"Accept": "text/turtle"}, timeout=30) for _, url in fronts]
+        assert all(p.status_code == 200 for p in pages), [p.status_code for p in pages]
+        graphs = [rdflib.Graph().parse(data=p.text, format="turtle") for p in pages]
+        assert len(graphs[0]) > 5 and isomorphic(graphs[0], graphs[1])
+
+        # Stateless: both follow a publish on their own (their pointer cache expires within seconds).
+        publish(second_release, server.target, grace=0)
+        for process, url in fronts:
+            deadline = time.monotonic() + 20
+            while _wait_healthy(process, url)["release"] != second_release.version:
+                assert time.monotonic() < deadline, f"{url} still serves the old release"
+                time.sleep(0.2)
+    finally:
+        for process, _ in fronts:
+            stop(process)
 
 
 def test_publish_command_shows_progress_and_fails_clearly(server, release, tmp_path):

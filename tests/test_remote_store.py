@@ -162,3 +162,15 @@ def test_an_empty_store_is_a_clear_error(tmp_path):
             RemoteStore(server.query_url)
     with pytest.raises(RemoteStoreError, match="cannot reach"):
         RemoteStore(server.query_url)
+
+
+def test_from_and_protocol_datasets_name_logical_graphs(remote, release):
+    ontology = f"{release.base_iri}graph/ontology"
+    prefixed = f"PREFIX g: <{release.base_iri}graph/> SELECT (COUNT(*) AS ?n) FROM g:ontology WHERE {{ ?s ?p ?o }}"
+    assert int(remote.select(prefixed)[0]["n"]) == release.graphs[ontology]
+    by_protocol = remote.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graph_uris=[ontology])
+    assert int(by_protocol[0]["n"]) == release.graphs[ontology]
+    with pytest.raises(QueryRefused):
+        remote.run("SELECT * FROM <http://127.0.0.1:1/elsewhere> WHERE { ?s ?p ?o }")
+    with pytest.raises(QueryRefused):
+        remote.run("SELECT * WHERE { ?s ?p ?o }", default_graph_uris=["http://example.org/not-a-graph"])

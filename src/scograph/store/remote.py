@@ -39,6 +39,7 @@ from scograph.store.base import (
     Store,
     StoreBusy,
 )
+from scograph.sparql.guard import check_query
 from scograph.store.embedded import GRAPH_FORMATS, RESULTS_FORMATS
 from scograph.store.pointer import CurrentRelease, parse_pointer_rows, read_query
 
@@ -79,37 +80,6 @@ def rewrite_iris(query: str, mapping: dict[str, str]) -> str:
     return _TOKENS.sub(replace, query)
 
 
-_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
-
-
-def query_form(query: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first form keyword after the prologue.
-
-    Strings, comments and IRIs are blanked first so a keyword inside them does not count.
-    """
-    blanked = _TOKENS.sub(" ", query)
-    match = _FORM.search(blanked)
-    return match.group(1).upper() if match else "SELECT"
-
-
-def _minimal_check(query: str) -> None:
-    """Stand-in until :mod:`scograph.sparql.guard` exists: only read-only queries, no SERVICE/LOAD."""
-    from rdflib.plugins.sparql.parser import parseQuery
-
-    try:
-        parseQuery(query)  # an update does not parse as a query
-    except Exception as exc:  # pyparsing's errors carry the position
-        raise QueryError(f"not a valid SPARQL query: {exc}") from None
-    if re.search(r"\b(SERVICE|LOAD)\b", _TOKENS.sub(" ", query), re.IGNORECASE):
-        raise QueryRefused("SERVICE and LOAD are not allowed here")
-
-
-try:  # The endpoint's guard: the same rules as the embedded store, applied before a query leaves.
-    from scograph.sparql.guard import check_query as _check_query
-except ImportError:  # pragma: no cover - until the endpoint's guard lands
-    _check_query = _minimal_check
-
-
 @dataclass
 class _CachedPointer:
     current: CurrentRelease
@@ -143,6 +113,7 @@ class RemoteStore(Store):
         self.pointer_ttl = pointer_ttl
         self.connect_timeout = connect_timeout
         self._queue_timeout = queue_timeout
+        self._max_concurrent = max_concurrent_queries
         self._slots = threading.BoundedSemaphore(max_concurrent_queries)
         self._session = requests.Session()
         # One pooled keep-alive connection per concurrent query, no retries of queries behind our back.
@@ -207,6 +178,11 @@ class RemoteStore(Store):
         return self._current_or_busy().version
 
     @property
+    def graph_iris(self) -> frozenset[str]:
+        """The named graphs of the served release (what FROM / default-graph-uri may name)."""
+        return frozenset(self._current_or_busy().graphs)
+
+    @property
     def base_iri(self) -> str:
         return self._current_or_busy().base_iri
 
@@ -230,19 +206,29 @@ class RemoteStore(Store):
         timeout: float | None = None,
         max_results: int | None = None,
     ) -> QueryOutcome:
-        _check_query(query)
+        current = self._current_or_busy()
+        # The endpoint's guard, the same rules as the embedded store, before anything leaves.
+        info = check_query(query, frozenset(current.graphs))
+        for graph in (*default_graph_uris, *named_graph_uris):
+            if graph not in current.graphs:
+                raise QueryRefused(f"<{graph}> is not a graph of this dataset")
+        if (info.from_graphs or info.from_named_graphs) and not (default_graph_uris or named_graph_uris):
+            # Protocol parameters replace FROM (SPARQL 1.1 Protocol 2.1.4): send the query's own
+            # FROM graphs as parameters, mapped to the stored graphs however the query spelt them.
+            default_graph_uris, named_graph_uris = info.from_graphs, info.from_named_graphs
         if results_media_type not in RESULTS_FORMATS:
-            raise QueryError(f"unsupported results format {results_media_type}")
+            raise ValueError(f"unsupported results media type {results_media_type}")
         if graph_media_type not in GRAPH_FORMATS:
-            raise QueryError(f"unsupported graph format {graph_media_type}")
+            raise ValueError(f"unsupported graph media type {graph_media_type}")
         timeout = self.query_timeout if timeout is None else min(timeout, self.query_timeout)
         cap = self.max_results if max_results is None else min(max_results, self.max_results)
         if not self._slots.acquire(timeout=self._queue_timeout):
             raise StoreBusy("too many queries are running; try again shortly")
         try:
-            current = self._current_or_busy()
             deadline = time.monotonic() + timeout
-            content_type, body = self._post_query(query, current, default_graph_uris, named_graph_uris, deadline, timeout)
+            content_type, body = self._post_query(
+                query, info.returns_graph, current, default_graph_uris, named_graph_uris, deadline, timeout
+            )
         finally:
             self._slots.release()
         return self._outcome(content_type, body, current, results_media_type, graph_media_type, cap)
@@ -251,17 +237,21 @@ class RemoteStore(Store):
         self, current: CurrentRelease, default_graph_uris: Sequence[str], named_graph_uris: Sequence[str]
     ) -> list[tuple[str, str]]:
         def physical(uris: Sequence[str]) -> list[str]:
-            if not uris:
-                return sorted(current.graphs.values())
             return sorted({current.graphs.get(uri, EMPTY_GRAPH) for uri in uris})
 
-        return [("default-graph-uri", g) for g in physical(default_graph_uris)] + [
-            ("named-graph-uri", g) for g in physical(named_graph_uris)
+        if not default_graph_uris and not named_graph_uris:
+            # The embedded store's default: the union of the release's graphs, each also named.
+            everything = sorted(current.graphs.values())
+            return [("default-graph-uri", g) for g in everything] + [("named-graph-uri", g) for g in everything]
+        # An explicit dataset: only what it names (an empty list of either kind stays empty).
+        return [("default-graph-uri", g) for g in physical(default_graph_uris) or [EMPTY_GRAPH]] + [
+            ("named-graph-uri", g) for g in physical(named_graph_uris) or [EMPTY_GRAPH]
         ]
 
     def _post_query(
         self,
         query: str,
+        returns_graph: bool,
         current: CurrentRelease,
         default_graph_uris: Sequence[str],
         named_graph_uris: Sequence[str],
@@ -274,7 +264,7 @@ class RemoteStore(Store):
             with self._session.post(
                 self.query_url,
                 data=params,
-                headers={"Accept": ACCEPT_GRAPH if query_form(query) in ("CONSTRUCT", "DESCRIBE") else ACCEPT_RESULTS},
+                headers={"Accept": ACCEPT_GRAPH if returns_graph else ACCEPT_RESULTS},
                 timeout=(self.connect_timeout, timeout),
                 stream=True,
             ) as response:
@@ -357,6 +347,11 @@ class RemoteStore(Store):
         triples = [_map_triple(t, back) for t in triples[:cap]]
         out = ox.serialize(triples, format=GRAPH_FORMATS[graph_media_type]) or b""
         return QueryOutcome("CONSTRUCT", graph_media_type, out, len(triples), truncated)
+
+    def status(self) -> dict:
+        """For ``/healthz``: the endpoint and how many of this process's query slots are free."""
+        idle = self._slots._value  # BoundedSemaphore keeps its count here; read-only use
+        return {"store": self.query_url, "workers": self._max_concurrent, "idle": idle, "running": self._max_concurrent - idle}
 
     def close(self) -> None:
         self._session.close()
