@@ -507,3 +507,20 @@ def test_update_like_paths_are_refused(client, path):
     response = client.post(path, data=b"INSERT DATA { <a:a> <a:b> <a:c> }", content_type="application/sparql-update")
     assert response.status_code == 403
     assert "read-only" in json.loads(response.data)["message"]
+
+
+# -- result cache -------------------------------------------------------------------------
+
+
+def test_repeated_queries_are_answered_from_the_cache(store, release):
+    query = f"SELECT ?s WHERE {{ ?s ?p ?o }} LIMIT 7 # cache test {release.version}"
+    before = store.status()["result_cache"]
+    first = store.run(query)
+    second = store.run(query)
+    after = store.status()["result_cache"]
+    assert second == first
+    assert after["misses"] == before["misses"] + 1
+    assert after["hits"] == before["hits"] + 1
+    csv_answer = store.run(query, results_media_type="text/csv")  # another format is another entry
+    assert csv_answer.media_type == "text/csv"
+    assert store.status()["result_cache"]["misses"] == after["misses"] + 1

@@ -114,6 +114,7 @@ def server(settings, release, tmp_path_factory):
         "--max-concurrent-queries", str(MAX_CONCURRENT),
         "--max-queued-queries", str(MAX_QUEUED),
         "--threads", "32",
+        "--result-cache-mb", "0",  # every query below must reach the worker pool
     )
     yield srv
     srv.stop()

@@ -52,6 +52,7 @@ class ServeOptions:
     max_queued_queries: int = 32
     queue_timeout: float = 2.0
     store_url: str | None = None  # a remote SPARQL endpoint instead of the embedded store
+    result_cache_mb: float = 64.0  # per gunicorn process; 0 turns the result cache off
     log_level: str = "info"
 
     @property
@@ -106,6 +107,7 @@ def make_store(options: ServeOptions, release: Release | None) -> Store:
         queue_timeout=options.queue_timeout,
         timeout=options.web.query_timeout,
         max_results=options.web.max_results,
+        result_cache_bytes=int(options.result_cache_mb * 1024 * 1024),
     )
     store.start()
     return store

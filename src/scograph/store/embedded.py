@@ -17,6 +17,11 @@ So every query runs in one of ``workers`` processes
   :class:`QueryOutcome` says when the result was truncated.
 - **guard**: :mod:`scograph.sparql.guard` refuses updates, SERVICE and remote
   FROM before a worker sees the query, for every caller (pages included).
+
+A release never changes, so the same query always has the same answer: small
+results are kept in a bounded in-memory LRU cache (``result_cache_bytes``,
+0 to turn it off). A cached answer costs no worker and no engine time; the
+pages, which ask the same few queries again and again, benefit most.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -248,6 +254,46 @@ class WorkerPool:
         self._spawner.shutdown(wait=False, cancel_futures=True)
 
 
+class ResultCache:
+    """A thread-safe LRU of serialized results, bounded in bytes."""
+
+    def __init__(self, max_bytes: int, max_entry_bytes: int):
+        self.max_bytes = max_bytes
+        self.max_entry_bytes = min(max_entry_bytes, max_bytes)
+        self._entries: OrderedDict[tuple, QueryOutcome] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple) -> QueryOutcome | None:
+        with self._lock:
+            outcome = self._entries.get(key)
+            if outcome is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return outcome
+
+    def put(self, key: tuple, outcome: QueryOutcome) -> None:
+        size = len(outcome.body) + sum(len(part) for part in key if isinstance(part, str))
+        if size > self.max_entry_bytes:
+            return
+        with self._lock:
+            if key in self._entries:
+                return
+            self._entries[key] = outcome
+            self._bytes += size
+            while self._bytes > self.max_bytes and self._entries:
+                old_key, old = self._entries.popitem(last=False)
+                self._bytes -= len(old.body) + sum(len(part) for part in old_key if isinstance(part, str))
+
+    def status(self) -> dict:
+        with self._lock:
+            return {"entries": len(self._entries), "bytes": self._bytes, "hits": self.hits, "misses": self.misses}
+
+
 class EmbeddedStore(Store):
     """The release's Oxigraph store behind the :class:`Store` interface, with every safety bound on."""
 
@@ -261,6 +307,8 @@ class EmbeddedStore(Store):
         timeout: float = PoolLimits.timeout,
         max_results: int = PoolLimits.max_results,
         isolate_network: bool = PoolLimits.isolate_network,
+        result_cache_bytes: int = 64 * 1024 * 1024,
+        result_cache_entry_bytes: int = 1024 * 1024,
     ):
         if workers < 1:
             raise ValueError("workers must be at least 1")
@@ -272,6 +320,7 @@ class EmbeddedStore(Store):
         self._pool: WorkerPool | None = None
         self._pool_lock = threading.Lock()
         self._pool_pid = 0
+        self._cache = ResultCache(result_cache_bytes, result_cache_entry_bytes) if result_cache_bytes > 0 else None
 
     @property
     def version(self) -> str:
@@ -307,7 +356,10 @@ class EmbeddedStore(Store):
         self._workers()
 
     def status(self) -> dict:
-        return self._workers().status()
+        status = self._workers().status()
+        if self._cache is not None:
+            status["result_cache"] = self._cache.status()
+        return status
 
     def run(
         self,
@@ -328,13 +380,25 @@ class EmbeddedStore(Store):
             raise ValueError(f"unsupported results media type {results_media_type}")
         if graph_media_type not in GRAPH_FORMATS:
             raise ValueError(f"unsupported graph media type {graph_media_type}")
+        effective_max = self.limits.max_results if max_results is None else max_results
+        key = (
+            query,
+            graph_media_type if info.returns_graph else results_media_type,
+            tuple(default_graph_uris),
+            tuple(named_graph_uris),
+            effective_max,
+        )
+        if self._cache is not None:
+            cached = self._cache.get(key)
+            if cached is not None:
+                return cached
         request = {
             "query": query,
             "results_media_type": results_media_type,
             "graph_media_type": graph_media_type,
             "default_graph_uris": tuple(default_graph_uris),
             "named_graph_uris": tuple(named_graph_uris),
-            "max_results": self.limits.max_results if max_results is None else max_results,
+            "max_results": effective_max,
             "query_has_dataset": bool(info.from_graphs or info.from_named_graphs),
         }
         reply = self._workers().run(request, self.limits.timeout if timeout is None else timeout)
@@ -344,7 +408,10 @@ class EmbeddedStore(Store):
         if status == "error":
             raise RuntimeError(f"query failed in the worker: {reply[1]}")
         _ok, _form, media_type, body, count, truncated = reply
-        return QueryOutcome(info.form, media_type, body, count, truncated)
+        outcome = QueryOutcome(info.form, media_type, body, count, truncated)
+        if self._cache is not None:
+            self._cache.put(key, outcome)
+        return outcome
 
     def close(self) -> None:
         with self._pool_lock:

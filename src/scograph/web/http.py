@@ -46,6 +46,7 @@ EXPOSED_HEADERS = (
     "X-Query-Duration-Ms",
     "X-Release-Version",
 )
+_EXPOSED = ", ".join(EXPOSED_HEADERS)
 ALLOWED_REQUEST_HEADERS = "Accept, Accept-Language, Content-Type, If-None-Match, If-Modified-Since, Cache-Control"
 ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
 PREFLIGHT_MAX_AGE = "86400"
@@ -164,19 +165,26 @@ def _maybe_gzip(response: Response) -> bool:
 # -- the hook -------------------------------------------------------------------------
 
 
+_VARY_HEADER = ", ".join(_VARY)
+
+
 def _add_vary(response: Response, values: Iterable[str]) -> None:
-    present = {v.strip().lower() for v in response.headers.get("Vary", "").split(",") if v.strip()}
+    current = response.headers.get("Vary")
+    if not current:  # the common case, kept cheap: this runs on every response
+        response.headers["Vary"] = _VARY_HEADER
+        return
+    present = {v.strip().lower() for v in current.split(",") if v.strip()}
     if "*" in present:
         return
-    for value in values:
-        if value.lower() not in present:
-            response.vary.add(value)
+    missing = [v for v in values if v.lower() not in present]
+    if missing:
+        response.headers["Vary"] = ", ".join([current, *missing])
 
 
 def _add_cors(response: Response) -> None:
     headers = response.headers
     headers["Access-Control-Allow-Origin"] = "*"
-    headers["Access-Control-Expose-Headers"] = ", ".join(EXPOSED_HEADERS)
+    headers["Access-Control-Expose-Headers"] = _EXPOSED
     if request.method == "OPTIONS":
         headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
         headers["Access-Control-Allow-Headers"] = request.headers.get(
