@@ -164,7 +164,7 @@ def publish(
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="TCP port to listen on.")
 @build_dir_option
 @base_iri_option
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="gunicorn worker processes (the query bound is shared between them).")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="gunicorn worker processes, each owning its share of the query bound [default: one per core, at most --max-concurrent-queries].")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Threads per worker process [default: running + queued queries + 4].")
 @click.option("--query-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="Seconds a query may run before it is stopped (503).")
 @click.option("--max-results", type=click.IntRange(min=1), default=10_000, show_default=True, help="Rows or triples per result; longer results are cut and say so (X-Result-Truncated).")
@@ -179,7 +179,7 @@ def serve(
     port: int,
     build_dir: Path | None,
     base_iri: str | None,
-    workers: int,
+    workers: int | None,
     threads: int | None,
     query_timeout: float,
     max_results: int,
@@ -215,6 +215,24 @@ def serve(
     except BuildError as exc:
         click.echo(f"build failed: {exc}", err=True)
         sys.exit(1)
+
+
+@main.command()
+@click.option("--triples", type=click.IntRange(min=1), required=True, help="About how many data triples to write (e.g. 10000, 100000, 1000000).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="New directory for the sources tree (ontology/, data/, shapes/).")
+@source_option
+def synthetic(triples: int, out: Path, source_root: Path | None) -> None:
+    """Write a deterministic synthetic corpus shaped like the real data (for tests and benchmarks)."""
+    from scograph.sources import SourceError
+    from scograph.synthetic import SyntheticError, generate
+
+    settings = _settings(source_root, None, None)
+    try:
+        corpus = generate(settings.source_root, out, triples, log=lambda msg: click.echo(msg, err=True))
+    except (SyntheticError, SourceError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"{corpus.data_triples} data triples ({corpus.copies} synthetic documents) in {corpus.out}")
 
 
 if __name__ == "__main__":  # pragma: no cover
