@@ -79,9 +79,9 @@ def _normalised_rows(body: bytes) -> list[tuple]:
 
 
 #: Where Virtuoso's answer differs from the SPARQL 1.1 semantics Oxigraph implements (checked by hand).
-VIRTUOSO_DEVIATIONS = {
-    "16-search-waste.rq": "Virtuoso drops the zh row when a property path (a/rdfs:subClassOf*) meets an OR of CONTAINS",
-}
+# Example queries are written to answer the same on every SPARQL 1.1 engine; a deviation found
+# here goes in this map (strict xfail) with the engine behaviour that causes it.
+VIRTUOSO_DEVIATIONS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("query_file", sorted(p.name for p in QUERIES.glob("*.rq")))
