@@ -1,0 +1,215 @@
+"""How cost grows with size: build, validation, store load, memory and query latency.
+
+For each size (synthetic corpora from ``scograph synthetic``) this measures
+
+- ``scograph build`` as a subprocess: wall time per phase (from its log lines,
+  time-stamped as they arrive) and peak RSS (``ru_maxrss`` of the child);
+- ``scograph publish`` into a real Oxigraph server started here: wall time, and
+  the server's peak RSS (``VmHWM``) after loading;
+- query latency of the example queries (``src/scograph/queries/*.rq``) through
+  the embedded store (the app's query worker pool) and through the remote store
+  (Oxigraph server over HTTP): p50 / p95 over repeated runs.
+
+Usage::
+
+    python benchmarks/scale_bench.py --sizes 10000 100000 1000000 --out benchmarks/scale-results.json
+
+Results are written as JSON (and printed as a table); ``REPORT-scale.md`` quotes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+QUERIES = REPO / "src" / "scograph" / "queries"
+SCOGRAPH = [sys.executable, "-m", "scograph"]
+sys.path.insert(0, str(REPO / "tests"))  # the test helpers start Oxigraph servers the same way
+
+
+def run_timed(command: list[str], *, env: dict | None = None) -> tuple[float, int, list[tuple[float, str]], str]:
+    """Run a command; return wall seconds, peak RSS of the child (MiB), its stderr lines with
+    arrival times (seconds since start), and its stdout."""
+    start = time.monotonic()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    lines: list[tuple[float, str]] = []
+    assert process.stderr is not None
+    for line in process.stderr:
+        lines.append((time.monotonic() - start, line.rstrip("\n")))
+    stdout = process.stdout.read() if process.stdout else ""
+    # wait4 gives this child's own resource usage (ru_maxrss in KiB on Linux).
+    _pid, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.monotonic() - start
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}):\n" + "\n".join(l for _, l in lines[-30:]))
+    return wall, usage.ru_maxrss // 1024, lines, stdout
+
+
+def build_phases(lines: list[tuple[float, str]], wall: float) -> dict[str, float]:
+    """Phase durations from the build's log: read -> validated -> dumps -> store -> done."""
+    marks = {"read": None, "validated": None, "wrote dumps": None, "loaded store": None}
+    for at, line in lines:
+        for key in marks:
+            if line.startswith(key) and marks[key] is None:
+                marks[key] = at
+    phases = {}
+    order = ["read", "validated", "wrote dumps", "loaded store"]
+    previous = 0.0
+    names = {"read": "parse_sources", "validated": "validate", "wrote dumps": "dumps", "loaded store": "store_load"}
+    for key in order:
+        if marks[key] is not None:
+            phases[names[key]] = round(marks[key] - previous, 2)
+            previous = marks[key]
+    phases["finish"] = round(wall - previous, 2)
+    return phases
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def query_latencies(store, repeats: int) -> dict[str, dict[str, float]]:
+    out = {}
+    for path in sorted(QUERIES.glob("*.rq")):
+        query = path.read_text("utf-8")
+        store.run(query)  # warm caches
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            store.run(query)
+            times.append((time.perf_counter() - start) * 1000)
+        out[path.stem] = {"p50_ms": round(statistics.median(times), 2), "p95_ms": round(percentile(times, 0.95), 2)}
+    return out
+
+
+def summarise(latencies: dict[str, dict[str, float]]) -> dict[str, float]:
+    p50s = [v["p50_ms"] for v in latencies.values()]
+    return {
+        "median_of_p50_ms": round(statistics.median(p50s), 2),
+        "max_p50_ms": round(max(p50s), 2),
+        "queries_p50_under_10ms": sum(1 for p in p50s if p < 10),
+        "queries": len(p50s),
+    }
+
+
+def server_peak_rss_mib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+    return -1
+
+
+#: ``scograph build`` in a child process, with the validator to measure: "pyshacl" is the
+#: build as committed; "fast" swaps in :func:`scograph.validate_fast.validate_graphs_fast`
+#: (the proposed wiring) without touching the build module.
+BUILD_CHILD = """
+import sys
+from pathlib import Path
+import scograph.build as b
+from scograph.config import Settings
+if sys.argv[3] == "fast":
+    from scograph.validate_fast import validate_graphs_fast
+    b.validate_sources = lambda s: validate_graphs_fast(s.data.triples + s.ontology.triples + s.record.triples, s.shapes.triples)
+b.build(Settings(source_root=Path(sys.argv[1]), build_dir=Path(sys.argv[2])), log=lambda m: print(m, file=sys.stderr, flush=True))
+"""
+
+
+def bench_size(size: int, workdir: Path, repeats: int, with_remote: bool, validator: str) -> dict:
+    from scograph.release import current_release
+    from scograph.store.embedded import EmbeddedStore
+
+    result: dict = {"size": size, "validator": validator}
+    sources = workdir / f"sources-{size}"
+    build_dir = workdir / f"build-{size}"
+    wall, _rss, _lines, stdout = run_timed([*SCOGRAPH, "synthetic", "--triples", str(size), "--out", str(sources)])
+    result["generate_s"] = round(wall, 2)
+    result["corpus"] = stdout.strip()
+
+    wall, rss, lines, _ = run_timed([sys.executable, "-c", BUILD_CHILD, str(sources), str(build_dir), validator])
+    release = current_release(build_dir)
+    result["build_s"] = round(wall, 2)
+    result["build_peak_rss_mib"] = rss
+    result["build_phases_s"] = build_phases(lines, wall)
+    result["release_triples"] = release.manifest["triples"]
+    result["store_bytes"] = sum(p.stat().st_size for p in release.store_path.rglob("*") if p.is_file())
+    result["dump_nq_bytes"] = (release.path / "scograph.nq").stat().st_size
+
+    store = EmbeddedStore(release)
+    store.start()
+    try:
+        embedded = query_latencies(store, repeats)
+    finally:
+        store.close()
+    result["embedded_queries"] = embedded
+    result["embedded_summary"] = summarise(embedded)
+
+    if with_remote:
+        from triplestores import oxigraph_server
+
+        from scograph.store.remote import RemoteStore
+
+        server_dir = workdir / f"oxigraph-{size}"
+        server_dir.mkdir()
+        with oxigraph_server(server_dir) as server:
+            wall, rss, _lines, _ = run_timed(
+                [*SCOGRAPH, "publish", "--to", server.root_url, "--release", str(release.path), "--grace", "0"]
+            )
+            result["publish_s"] = round(wall, 2)
+            result["publish_client_peak_rss_mib"] = rss
+            pids = subprocess.run(["pgrep", "-f", f"--location {server_dir / 'data'}"], capture_output=True, text=True).stdout.split()
+            result["oxigraph_server_peak_rss_mib"] = server_peak_rss_mib(int(pids[0])) if pids else -1
+            remote = RemoteStore(server.query_url, pointer_ttl=60, max_results=10_000)
+            try:
+                latencies = query_latencies(remote, repeats)
+            finally:
+                remote.close()
+            result["remote_queries"] = latencies
+            result["remote_summary"] = summarise(latencies)
+    shutil.rmtree(sources, ignore_errors=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--repeats", type=int, default=20, help="runs of each query (after one warm-up)")
+    parser.add_argument("--no-remote", action="store_true", help="skip the Oxigraph server measurements")
+    parser.add_argument("--validator", choices=["pyshacl", "fast"], default="fast", help="SHACL validation used by the build (default: fast)")
+    parser.add_argument("--workdir", type=Path, help="keep corpora and builds here (default: a temporary directory)")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "scale-results.json")
+    args = parser.parse_args()
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="scograph-scale-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    results = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "sizes": []}
+    if args.out.exists():
+        previous = json.loads(args.out.read_text())
+        results["sizes"] = [
+            r for r in previous.get("sizes", []) if (r["size"], r.get("validator")) not in {(n, args.validator) for n in args.sizes}
+        ]
+    for size in args.sizes:
+        print(f"== {size} triples", file=sys.stderr, flush=True)
+        entry = bench_size(size, workdir, args.repeats, not args.no_remote, args.validator)
+        results["sizes"].append(entry)
+        results["sizes"].sort(key=lambda r: (r.get("validator", ""), r["size"]))
+        args.out.write_text(json.dumps(results, indent=2) + "\n")
+        summary = {k: v for k, v in entry.items() if not k.endswith("_queries")}
+        print(json.dumps(summary, indent=2), file=sys.stderr, flush=True)
+    if args.workdir is None:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
