@@ -2,7 +2,7 @@
 
     python benchmarks/endpoint_bench.py [--build-dir DIR] [--seconds 5] [--rounds 2] [--report benchmarks/REPORT-endpoint.md]
 
-Starts both servers on 127.0.0.1 (scograph under gunicorn with every safety
+Starts the servers on 127.0.0.1 (scograph under gunicorn with every safety
 bound on: query time limit, concurrency bound and queue, result cap, guard,
 network-less workers; Oxigraph with ``serve-read-only --union-default-graph``
 so both answer over the same default graph), checks that they agree on the
@@ -83,7 +83,7 @@ class Target:
             self.process.wait()
 
 
-def start_scograph(build_dir: Path, log: Path, extra: list[str]) -> Target:
+def start_scograph(name: str, build_dir: Path, log: Path, extra: list[str]) -> Target:
     port = free_port()
     scograph = Path(sys.executable).with_name("scograph")
     process = subprocess.Popen(
@@ -91,7 +91,7 @@ def start_scograph(build_dir: Path, log: Path, extra: list[str]) -> Target:
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
-    target = Target("scograph", port, "/sparql", process)
+    target = Target(name, port, "/sparql", process)
     wait_http(f"http://127.0.0.1:{port}/healthz")
     time.sleep(1.0)  # let every query worker finish starting
     return target
@@ -129,7 +129,7 @@ def count_results(body: bytes, accept: str) -> int:
 
 
 def check_agreement(targets: list[Target]) -> list[tuple[str, int]]:
-    """Both servers must give the same number of results for every example query."""
+    """Every server must give the same number of results for every example query."""
     counts = []
     examples = example_queries()
     for index, example in enumerate(examples):
@@ -261,22 +261,24 @@ def report(results: dict, counts: list[tuple[str, int]], args, triples: int) -> 
         f"alternating servers; numbers are over all rounds. Load generator: {args.client_processes} processes "
         "on the same machine.",
         "",
-        "scograph ran with every safety bound on: `--query-timeout 10 --max-concurrent-queries 4 "
-        "--max-queued-queries 32 --max-results 10000`, guard on every query, query workers without network. "
-        f"Extra serve options: `{' '.join(args.scograph_args) or '(none)'}`.",
+        "scograph ran with its defaults, i.e. every safety bound on: `--query-timeout 10 --max-concurrent-queries 4 "
+        "--max-queued-queries 64 --max-results 10000`, the guard on every query, query workers without network, "
+        f"one gunicorn process per core ({os.cpu_count()}); once with the result cache (default, 64 MB) and once "
+        "without (`--result-cache-mb 0`: every request runs in a query worker). "
+        f"Extra serve options: `{' '.join(args.scograph_args) or '(none)'}`. "
+        "Oxigraph: `oxigraph serve-read-only --union-default-graph` (no time limit, no concurrency bound).",
         "",
-        "| concurrency | server | requests/s | p50 ms | p99 ms | errors | scograph/Oxigraph |",
+        "| concurrency | server | requests/s | p50 ms | p99 ms | errors | x Oxigraph |",
         "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for concurrency in CONCURRENCIES:
-        ours, theirs = results[concurrency]["scograph"], results[concurrency]["oxigraph"]
-        ratio = ours["rps"] / theirs["rps"] if theirs["rps"] else float("nan")
-        for name, r in (("scograph", ours), ("oxigraph", theirs)):
+        theirs = results[concurrency]["oxigraph"]
+        for name, r in results[concurrency].items():
+            ratio = f"{r['rps'] / theirs['rps']:.2f}x" if name != "oxigraph" and theirs["rps"] else ""
             lines.append(
-                f"| {concurrency} | {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['errors']} | "
-                + (f"{ratio:.2f}x |" if name == "scograph" else "|")
+                f"| {concurrency} | {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['errors']} | {ratio} |"
             )
-    lines += ["", "Results per query (both servers agree):", ""]
+    lines += ["", "Results per query (all servers agree):", ""]
     lines += [f"- `{slug}`: {n}" for slug, n in counts]
     return "\n".join(lines) + "\n"
 
@@ -302,7 +304,11 @@ def main() -> None:
             build(Settings(source_root=REPO, build_dir=build_dir))
         release = current_release(build_dir)
         targets = [
-            start_scograph(build_dir, tmp_path / "scograph.log", args.scograph_args),
+            start_scograph("scograph", build_dir, tmp_path / "scograph.log", args.scograph_args),
+            start_scograph(
+                "scograph (no result cache)", build_dir, tmp_path / "scograph-nocache.log",
+                [*args.scograph_args, "--result-cache-mb", "0"],
+            ),
             start_oxigraph(release.store_path, tmp_path / "oxigraph.log"),
         ]
         try:
@@ -313,12 +319,12 @@ def main() -> None:
             samples: dict = {c: {t.name: [] for t in targets} for c in CONCURRENCIES}
             for concurrency in CONCURRENCIES:
                 for round_index in range(args.rounds):
-                    order = targets if round_index % 2 == 0 else list(reversed(targets))
+                    order = targets if round_index % 2 == 0 else list(reversed(targets))  # alternate
                     for target in order:
                         result = load(target, concurrency, args.seconds, args.client_processes)
                         samples[concurrency][target.name].append(result)
                         print(
-                            f"c={concurrency:>2} round {round_index + 1} {target.name:>8}: "
+                            f"c={concurrency:>2} round {round_index + 1} {target.name:>27}: "
                             f"{result['rps']:7.0f} req/s  p50 {result['p50']:6.2f} ms  p99 {result['p99']:6.2f} ms  "
                             f"errors {result['errors']} {result['error_statuses']}",
                             file=sys.stderr,

@@ -170,7 +170,7 @@ def publish(
 @click.option("--max-results", type=click.IntRange(min=1), default=10_000, show_default=True, help="Rows or triples per result; longer results are cut and say so (X-Result-Truncated).")
 @click.option("--max-query-bytes", type=click.IntRange(min=64), default=64 * 1024, show_default=True, help="Largest accepted query, in UTF-8 bytes (413 beyond).")
 @click.option("--max-concurrent-queries", type=click.IntRange(min=1), default=4, show_default=True, help="Queries running at once (one worker process each).")
-@click.option("--max-queued-queries", type=click.IntRange(min=0), default=32, show_default=True, help="Queries waiting for a free worker; beyond that: 429 at once.")
+@click.option("--max-queued-queries", type=click.IntRange(min=0), default=64, show_default=True, help="Queries waiting for a free worker; beyond that: 429 at once.")
 @click.option("--result-cache-mb", type=click.FloatRange(min=0), default=64.0, show_default=True, help="Memory for cached query results (the release never changes); 0 turns the cache off.")
 @click.option("--store", "store_url", metavar="URL", help="Answer from this remote SPARQL endpoint instead of the embedded store.")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True)

@@ -1,20 +1,24 @@
 """``scograph serve``: the app under gunicorn, on the current release (built first if there is none).
 
-How the processes combine (sized for a small server, e.g. 2 cores):
+How the processes combine (measured on 2 cores, see benchmarks/REPORT-endpoint.md):
 
-- **One gunicorn worker process with threads** (``gthread``) by default. It
-  owns the query worker pool, so the concurrency bound
-  (``--max-concurrent-queries`` running, ``--max-queued-queries`` waiting) is
-  one exact, server-wide number. The SPARQL engine runs in the pool's
-  processes, outside this process's GIL, so the CPU-heavy part already uses
-  every core; the gunicorn process only parses HTTP and copies result bytes.
-- Threads = running + queued queries + a few for pages, so that requests are
-  refused by the pool's bound (fast 429) rather than left waiting in
-  gunicorn's accept queue with no limit.
-- ``--workers N`` (N gunicorn processes) is possible for CPU-heavy page
-  traffic; the query bound is then split between them (each process gets
-  ``ceil(max_concurrent / N)`` query workers and its share of the queue), so the
-  total stays roughly what was asked for.
+- The SPARQL engine runs in the query worker processes, outside any GIL,
+  so engine work already spreads over every core. What does not spread is
+  the web side: HTTP parsing, Flask dispatch and the response policies cost
+  ~0.7 ms of Python per request, and one process does that on one core at a
+  time (a single gthread process tops out near 1.4k requests/s here).
+- So by default there is **one gunicorn process per core** (capped by
+  ``--max-concurrent-queries``), each a ``gthread`` worker **owning its share
+  of the query pool**: ``ceil(max_concurrent / processes)`` query workers and
+  ``ceil(max_queued / processes)`` queue places. The total bound stays what was
+  asked for; a shared pool across processes would need a broker process and
+  one more hop per query, which costs more than the bound's coarseness.
+  The price: a process whose share is busy refuses (429) even if the other
+  has room, and ``/healthz`` shows the pool of the process that answered.
+  ``--workers 1`` gives one exact, server-wide bound.
+- Threads per process = its running + queued queries + 4 spare (pages,
+  ``/healthz``), so that requests are refused by the pool's bound (fast 429)
+  rather than left waiting in gunicorn's accept queue with no limit.
 
 gunicorn's own worker timeout is set well above the query time limit: a
 query past its limit is stopped by the pool (its process is killed), never by
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,22 +51,28 @@ MAX_REQUEST_LINE = 8190
 class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8080
-    workers: int = 1  # gunicorn processes
+    workers: int | None = None  # gunicorn processes; None: one per core, at most one per query slot
     threads: int | None = None  # per gunicorn process; None: enough for the query bound
     web: WebConfig = field(default_factory=WebConfig)
-    max_queued_queries: int = 32
+    max_queued_queries: int = 64
     queue_timeout: float = 2.0
     store_url: str | None = None  # a remote SPARQL endpoint instead of the embedded store
     result_cache_mb: float = 64.0  # per gunicorn process; 0 turns the result cache off
     log_level: str = "info"
 
     @property
+    def processes(self) -> int:
+        if self.workers is not None:
+            return self.workers
+        return max(1, min(os.cpu_count() or 1, self.web.max_concurrent_queries))
+
+    @property
     def query_workers_per_process(self) -> int:
-        return max(1, math.ceil(self.web.max_concurrent_queries / self.workers))
+        return max(1, math.ceil(self.web.max_concurrent_queries / self.processes))
 
     @property
     def queued_per_process(self) -> int:
-        return max(0, math.ceil(self.max_queued_queries / self.workers))
+        return max(0, math.ceil(self.max_queued_queries / self.processes))
 
     @property
     def threads_per_process(self) -> int:
@@ -135,7 +146,7 @@ class ScographServer(BaseApplication):
         o = self.options
         settings = {
             "bind": f"[{o.host}]:{o.port}" if ":" in o.host else f"{o.host}:{o.port}",
-            "workers": o.workers,
+            "workers": o.processes,
             "worker_class": "gthread",
             "threads": o.threads_per_process,
             "timeout": max(30, int(o.web.query_timeout * 3) + 10),

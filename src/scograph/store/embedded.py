@@ -68,7 +68,7 @@ class PoolLimits:
     """The bounds of the query worker pool; the defaults suit a small public server."""
 
     workers: int = 4  # queries running at once (one process each)
-    max_queued: int = 32  # queries waiting for a worker; beyond that: StoreBusy at once
+    max_queued: int = 64  # queries waiting for a worker; beyond that: StoreBusy at once
     queue_timeout: float = 2.0  # seconds a query may wait for a worker
     timeout: float = 10.0  # default time limit of a query, in seconds
     max_results: int = 10_000  # default cap on rows / triples in a result
