@@ -22,6 +22,8 @@ import pytest
 import requests
 
 from scograph.examples import example_queries
+from scograph.sparql.guard import check_query
+from scograph.store.base import QueryError, QueryRefused
 from scograph.store.embedded import EmbeddedStore
 
 QUERY_TIMEOUT = 2.0
@@ -114,6 +116,7 @@ def server(settings, release, tmp_path_factory):
         "--max-concurrent-queries", str(MAX_CONCURRENT),
         "--max-queued-queries", str(MAX_QUEUED),
         "--threads", "32",
+        "--workers", "1",  # one process owns the whole pool, so /healthz shows all of it
         "--result-cache-mb", "0",  # every query below must reach the worker pool
     )
     yield srv
@@ -156,6 +159,52 @@ def listener():
     lst = Listener()
     yield lst
     lst.close()
+
+
+# -- the guard, token by token -------------------------------------------------------------
+
+DATA_GRAPH = "https://w3id.org/scograph/graph/data"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "INSERT DATA { <http://a> <http://b> <http://c> }",
+        "SELECT * {} ; DELETE WHERE { ?s ?p ?o }",
+        "PREFIX x: <http://x/> select * { } ; load <http://x/data.ttl>",
+        "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }",
+        r"SELECT * WHERE { ?s ?p 'a\\' } SERVICE <http://example.org/sparql> { } #'",  # escaped backslash, then the quote closes
+        "SELECT * WHERE { ?s ?p ?o }\n# comment ends here\nSERVICE <http://example.org/> {}",
+        "SELECT * FROM <http://example.org/remote.ttl> WHERE { ?s ?p ?o }",
+        "PREFIX ex: <http://example.org/> SELECT * FROM NAMED ex:remote WHERE { ?s ?p ?o }",
+        "BASE <http://example.org/> SELECT * FROM <graph/data> WHERE { ?s ?p ?o }",
+    ],
+)
+def test_guard_refuses(query):
+    with pytest.raises(QueryRefused):
+        check_query(query, frozenset({DATA_GRAPH}))
+
+
+@pytest.mark.parametrize(
+    ("query", "form"),
+    [
+        ('SELECT * WHERE { BIND("INSERT DATA { <a> <b> <c> } SERVICE" AS ?x) }', "SELECT"),
+        ('SELECT * WHERE { BIND("""multi " line ""\nDELETE""" AS ?x) }', "SELECT"),
+        ("PREFIX ex: <http://example.org/> SELECT ?service ?data WHERE { ?s ex:service ?service ; ex:my-data ?data }", "SELECT"),
+        ("SELECT * WHERE { ?s <http://example.org/load/insert/service> ?o } # DELETE everything", "SELECT"),
+        ("PREFIX g: <https://w3id.org/scograph/graph/> SELECT * FROM g:data WHERE { ?s ?p ?o }", "SELECT"),
+        ("CONSTRUCT WHERE { ?s ?p ?o }", "CONSTRUCT"),
+        ("PREFIX ex: <http://example.org/> DESCRIBE ex:x", "DESCRIBE"),
+        ("ASK { ?s ?p ?o FILTER(?o < 3 && ?o > 1) }", "ASK"),
+    ],
+)
+def test_guard_allows_keywords_inside_strings_iris_comments_and_names(query, form):
+    assert check_query(query, frozenset({DATA_GRAPH})).form == form
+
+
+def test_guard_rejects_what_is_not_a_query():
+    with pytest.raises(QueryError):
+        check_query("hello world", frozenset())
 
 
 # -- read-only ---------------------------------------------------------------------------
