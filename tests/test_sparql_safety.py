@@ -23,7 +23,7 @@ import requests
 
 from scograph.examples import example_queries
 from scograph.sparql.guard import check_query
-from scograph.store.base import QueryError, QueryRefused
+from scograph.store.base import QueryError, QueryRefused, QueryTimeout
 from scograph.store.embedded import EmbeddedStore
 
 QUERY_TIMEOUT = 2.0
@@ -310,6 +310,18 @@ def test_runaway_query_is_stopped_with_503_while_others_are_served(server):
     assert len(killed) == 1
     for pid in killed:
         assert not Path(f"/proc/{pid}").exists()
+
+
+def test_a_query_over_the_memory_cap_is_stopped_and_the_worker_replaced(release):
+    store = EmbeddedStore(release, workers=1, timeout=30, memory_mb=900, result_cache_bytes=0)
+    try:
+        started = time.monotonic()
+        with pytest.raises(QueryTimeout, match="memory"):
+            store.run("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f")
+        assert time.monotonic() - started < 30
+        assert store.ask("ASK { ?s ?p ?o }") is True  # a fresh worker answers
+    finally:
+        store.close()
 
 
 # -- sizes ----------------------------------------------------------------------------------

@@ -171,6 +171,7 @@ def publish(
 @click.option("--max-query-bytes", type=click.IntRange(min=64), default=64 * 1024, show_default=True, help="Largest accepted query, in UTF-8 bytes (413 beyond).")
 @click.option("--max-concurrent-queries", type=click.IntRange(min=1), default=4, show_default=True, help="Queries running at once (one worker process each).")
 @click.option("--max-queued-queries", type=click.IntRange(min=0), default=64, show_default=True, help="Queries waiting for a free worker; beyond that: 429 at once.")
+@click.option("--query-memory-mb", type=click.IntRange(min=0), default=2048, show_default=True, help="Address-space cap of each query worker; a query needing more is stopped (503). 0: no cap.")
 @click.option("--result-cache-mb", type=click.FloatRange(min=0), default=64.0, show_default=True, help="Memory for cached query results (the release never changes); 0 turns the cache off.")
 @click.option("--store", "store_url", metavar="URL", help="Answer from this remote SPARQL endpoint instead of the embedded store.")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True)
@@ -186,6 +187,7 @@ def serve(
     max_query_bytes: int,
     max_concurrent_queries: int,
     max_queued_queries: int,
+    query_memory_mb: int,
     result_cache_mb: float,
     store_url: str | None,
     log_level: str,
@@ -208,7 +210,7 @@ def serve(
     options = ServeOptions(
         host=host, port=port, workers=workers, threads=threads, web=web,
         max_queued_queries=max_queued_queries, store_url=store_url, log_level=log_level,
-        result_cache_mb=result_cache_mb,
+        result_cache_mb=result_cache_mb, query_memory_mb=query_memory_mb,
     )
     try:
         run_server(options, settings, log_line=lambda msg: click.echo(msg, err=True))

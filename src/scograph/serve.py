@@ -58,6 +58,7 @@ class ServeOptions:
     queue_timeout: float = 2.0
     store_url: str | None = None  # a remote SPARQL endpoint instead of the embedded store
     result_cache_mb: float = 64.0  # per gunicorn process; 0 turns the result cache off
+    query_memory_mb: int = 2048  # address-space cap of each query worker; 0: none
     log_level: str = "info"
 
     @property
@@ -119,6 +120,7 @@ def make_store(options: ServeOptions, release: Release | None) -> Store:
         timeout=options.web.query_timeout,
         max_results=options.web.max_results,
         result_cache_bytes=int(options.result_cache_mb * 1024 * 1024),
+        memory_mb=options.query_memory_mb,
     )
     store.start()
     return store

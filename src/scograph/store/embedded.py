@@ -15,6 +15,9 @@ So every query runs in one of ``workers`` processes
   :class:`StoreBusy` immediately (429), a waiter that times out gets StoreBusy too.
 - **result-size cap**: at most ``max_results`` rows or triples are serialized;
   :class:`QueryOutcome` says when the result was truncated.
+- **memory cap**: each worker's address space is limited (``memory_mb``); a
+  query that needs more kills its worker and gets :class:`QueryTimeout` (503),
+  like one that runs too long.
 - **guard**: :mod:`scograph.sparql.guard` refuses updates, SERVICE and remote
   FROM before a worker sees the query, for every caller (pages included).
 
@@ -73,6 +76,7 @@ class PoolLimits:
     timeout: float = 10.0  # default time limit of a query, in seconds
     max_results: int = 10_000  # default cap on rows / triples in a result
     isolate_network: bool = True  # workers run in an empty network namespace when the OS allows
+    memory_mb: int = 2048  # address-space cap of a worker (RLIMIT_AS); 0: none
 
 
 class _Worker:
@@ -91,14 +95,14 @@ class _Worker:
         self.conn.close()
 
 
-def _start_process(store_path: str, isolate_network: bool) -> tuple[subprocess.Popen, Connection]:
+def _start_process(store_path: str, isolate_network: bool, memory_mb: int) -> tuple[subprocess.Popen, Connection]:
     """A worker is a plain ``python -m scograph.store.query_worker``: a fresh interpreter
     (never a fork of a threaded server) that does not re-import the server's main module."""
     parent_end, child_end = socket.socketpair()
     try:
         process = subprocess.Popen(
             [sys.executable, "-m", "scograph.store.query_worker", str(child_end.fileno()), store_path,
-             "1" if isolate_network else "0"],
+             "1" if isolate_network else "0", str(memory_mb)],
             pass_fds=(child_end.fileno(),),
             stdin=subprocess.DEVNULL,
         )
@@ -138,7 +142,9 @@ class WorkerPool:
             attempts += 1
             process = None
             try:
-                process, parent_conn = _start_process(self._store_path, self._limits.isolate_network)
+                process, parent_conn = _start_process(
+                    self._store_path, self._limits.isolate_network, self._limits.memory_mb
+                )
                 worker = _Worker(process, parent_conn)
                 if not parent_conn.poll(STARTUP_TIMEOUT):
                     raise RuntimeError(f"did not start within {STARTUP_TIMEOUT:.0f} s")
@@ -220,9 +226,15 @@ class WorkerPool:
                 self._replace(worker)
                 raise QueryTimeout(f"the query ran longer than the limit of {timeout:g} s and was stopped")
             reply = worker.conn.recv()
-        except (EOFError, OSError) as exc:
+        except (EOFError, OSError):
+            # The worker died during the query: almost always its memory cap (a failed
+            # allocation aborts it). For the client this is a resource limit, like time.
             self._replace(worker)
-            raise RuntimeError(f"query worker {worker.pid} died: {exc}") from None
+            log.warning("query worker %s died during a query (memory limit %s MB?)", worker.pid, self._limits.memory_mb)
+            raise QueryTimeout(
+                "the query was stopped: it needed more memory than a query may use "
+                f"({self._limits.memory_mb} MB)"
+            ) from None
         except QueryTimeout:
             raise
         except BaseException:
@@ -307,6 +319,7 @@ class EmbeddedStore(Store):
         timeout: float = PoolLimits.timeout,
         max_results: int = PoolLimits.max_results,
         isolate_network: bool = PoolLimits.isolate_network,
+        memory_mb: int = PoolLimits.memory_mb,
         result_cache_bytes: int = 64 * 1024 * 1024,
         result_cache_entry_bytes: int = 1024 * 1024,
     ):
@@ -315,7 +328,7 @@ class EmbeddedStore(Store):
         if not release.store_path.is_dir():
             raise FileNotFoundError(f"{release.store_path} is missing: the release has no Oxigraph store")
         self._release = release
-        self.limits = PoolLimits(workers, max_queued, queue_timeout, timeout, max_results, isolate_network)
+        self.limits = PoolLimits(workers, max_queued, queue_timeout, timeout, max_results, isolate_network, memory_mb)
         self._graphs = frozenset(release.graphs)
         self._pool: WorkerPool | None = None
         self._pool_lock = threading.Lock()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import resource
 import signal
 import sys
 from itertools import islice
@@ -152,12 +153,21 @@ def execute(
     return "CONSTRUCT", graph_media_type, body, len(triples), truncated
 
 
-def serve(conn: Connection, store_path: str, isolate_network: bool) -> None:
+def _limit_memory(megabytes: int) -> None:
+    """Cap the address space: a query that would need more dies (Rust aborts on a failed
+    allocation) instead of pushing the whole server into swap or the OOM killer."""
+    if megabytes > 0:
+        limit = megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def serve(conn: Connection, store_path: str, isolate_network: bool, memory_mb: int = 0) -> None:
     """The worker's main loop: one request in, one reply out, until the parent goes away."""
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server; it stops us
     isolated = _leave_network() if isolate_network else False
     store = ox.Store.read_only(store_path)
+    _limit_memory(memory_mb)
     conn.send(("ready", os.getpid(), isolated))
     while True:
         try:
@@ -174,9 +184,9 @@ def serve(conn: Connection, store_path: str, isolate_network: bool) -> None:
 
 
 def main(argv: list[str]) -> None:
-    """``python -m scograph.store.query_worker FD STORE_PATH ISOLATE``: started by the pool only."""
-    fd, store_path, isolate = int(argv[1]), argv[2], argv[3] == "1"
-    serve(Connection(fd), store_path, isolate)
+    """``python -m scograph.store.query_worker FD STORE_PATH ISOLATE MEMORY_MB``: started by the pool only."""
+    fd, store_path, isolate, memory_mb = int(argv[1]), argv[2], argv[3] == "1", int(argv[4])
+    serve(Connection(fd), store_path, isolate, memory_mb)
 
 
 if __name__ == "__main__":
