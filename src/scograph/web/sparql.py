@@ -210,7 +210,6 @@ def _query_page(store: Store) -> str:
         config=_config(),
         results_formats=RESULTS_FORMATS,
         graph_formats=GRAPH_FORMATS,
-        initial_query=request.args.get("query") or "",
     )
 
 
