@@ -194,7 +194,7 @@ def serve(
 ) -> None:
     """Serve the current release (building it first if there is none) under gunicorn."""
     from scograph.build import BuildError
-    from scograph.serve import ServeOptions
+    from scograph.serve import ServeError, ServeOptions
     from scograph.serve import serve as run_server
     from scograph.web.app import WebConfig
 
@@ -217,6 +217,9 @@ def serve(
     except BuildError as exc:
         click.echo(f"build failed: {exc}", err=True)
         sys.exit(1)
+    except ServeError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
 
 
 @main.command()

@@ -183,12 +183,27 @@ def _close_store(server, worker) -> None:
         app.extensions["scograph.store"].close()
 
 
+class ServeError(Exception):
+    """The server cannot start; ``str()`` says why in a sentence for the user."""
+
+
+def _check_remote(options: ServeOptions, release: Release | None) -> None:
+    """Open the remote store once before gunicorn starts, so a wrong URL is one clear
+    error message rather than every worker process failing to boot with a traceback."""
+    try:
+        store = make_store(options, release)
+    except Exception as exc:  # the remote store's own message names the URL and the fix
+        raise ServeError(f"cannot use --store {options.store_url}: {exc}") from None
+    store.close()
+
+
 def serve(options: ServeOptions, settings: Settings, log_line=lambda msg: None) -> None:
     if options.store_url:
         try:  # a local release, if any, tells the base IRI; the data comes from the remote store
             release: Release | None = current_release(settings.build_dir)
         except ReleaseNotFound:
             release = None
+        _check_remote(options, release)
     else:
         release = ensure_release(settings, log_line)
     if release is not None:
