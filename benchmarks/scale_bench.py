@@ -146,7 +146,8 @@ def bench_size(size: int, workdir: Path, repeats: int, with_remote: bool, valida
     result["store_bytes"] = sum(p.stat().st_size for p in release.store_path.rglob("*") if p.is_file())
     result["dump_nq_bytes"] = (release.path / "scograph.nq").stat().st_size
 
-    store = EmbeddedStore(release)
+    # No result cache: every run reaches the engine (a cached answer costs ~0 ms and says nothing).
+    store = EmbeddedStore(release, result_cache_bytes=0)
     store.start()
     try:
         embedded = query_latencies(store, repeats)
@@ -168,13 +169,13 @@ def bench_size(size: int, workdir: Path, repeats: int, with_remote: bool, valida
             )
             result["publish_s"] = round(wall, 2)
             result["publish_client_peak_rss_mib"] = rss
-            pids = subprocess.run(["pgrep", "-f", f"--location {server_dir / 'data'}"], capture_output=True, text=True).stdout.split()
-            result["oxigraph_server_peak_rss_mib"] = server_peak_rss_mib(int(pids[0])) if pids else -1
+            result["oxigraph_store_bytes"] = sum(p.stat().st_size for p in (server_dir / "data").rglob("*") if p.is_file())
             remote = RemoteStore(server.query_url, pointer_ttl=60, max_results=10_000)
             try:
                 latencies = query_latencies(remote, repeats)
             finally:
                 remote.close()
+            result["oxigraph_server_peak_rss_mib"] = server_peak_rss_mib(server.pid)
             result["remote_queries"] = latencies
             result["remote_summary"] = summarise(latencies)
     shutil.rmtree(sources, ignore_errors=True)

@@ -32,6 +32,7 @@ class RunningStore:
     root_url: str
     query_url: str
     target: Target
+    pid: int = 0  # the server process (benchmarks read its peak memory)
 
 
 def free_port() -> int:
@@ -87,7 +88,7 @@ def oxigraph_server(directory: Path) -> Iterator[RunningStore]:
     try:
         root = f"http://127.0.0.1:{port}"
         wait_until_ready(root + "/query", process, seconds=30, log=log)
-        yield RunningStore("oxigraph", root, root + "/query", Target.from_preset(root, "oxigraph"))
+        yield RunningStore("oxigraph", root, root + "/query", Target.from_preset(root, "oxigraph"), process.pid)
     finally:
         stop(process)
 
@@ -152,6 +153,6 @@ def virtuoso_server(directory: Path) -> Iterator[RunningStore]:
         )
         assert setup.returncode == 0 and "Error" not in setup.stdout + setup.stderr, setup.stdout + setup.stderr
         target = Target.from_preset(root, "virtuoso", user=VIRTUOSO_USER, password=VIRTUOSO_PASSWORD)
-        yield RunningStore("virtuoso", root, root + "/sparql", target)
+        yield RunningStore("virtuoso", root, root + "/sparql", target, process.pid)
     finally:
         stop(process)

@@ -13,7 +13,9 @@ names stay the logical ones (``{base}graph/data``): IRIs of the release's
 graphs are mapped to the stored, versioned graphs on the way out and back on
 the way in, and the protocol dataset (``default-graph-uri`` /
 ``named-graph-uri``) is always limited to the current release's graphs, so the
-pointer graph and other releases are never visible.
+pointer graph and other releases are never visible. (A graph IRI is mapped
+where it is written in full, ``<...>``; ``FROM`` is mapped however it is
+written, but a prefixed name in a ``GRAPH`` pattern is not: write it in full.)
 """
 
 from __future__ import annotations
