@@ -126,6 +126,36 @@ b.build(Settings(source_root=Path(sys.argv[1]), build_dir=Path(sys.argv[2])), lo
 """
 
 
+#: Validation alone, in a child process: sources -> outcome, with the chosen validator.
+VALIDATE_CHILD = """
+import sys, time
+from pathlib import Path
+from scograph.build import load_sources
+from scograph.config import Settings
+from scograph.validate import validate_graphs
+from scograph.validate_fast import validate_graphs_fast
+sources = load_sources(Settings(source_root=Path(sys.argv[1]), build_dir=Path("/nonexistent")))
+data = sources.data.triples + sources.ontology.triples + sources.record.triples
+start = time.monotonic()
+outcome = (validate_graphs_fast if sys.argv[2] == "fast" else validate_graphs)(data, sources.shapes.triples)
+print(f"{time.monotonic() - start:.2f} {len(outcome.violations)} {len(outcome.warnings)}")
+"""
+
+
+def bench_validation(size: int, workdir: Path, validators: list[str]) -> dict:
+    """Validation time and peak memory alone, per validator (the corpus is generated once)."""
+    sources = workdir / f"validation-sources-{size}"
+    if not sources.exists():
+        run_timed([*SCOGRAPH, "synthetic", "--triples", str(size), "--out", str(sources)])
+    out: dict = {"size": size}
+    for validator in validators:
+        _wall, rss, _lines, stdout = run_timed([sys.executable, "-c", VALIDATE_CHILD, str(sources), validator])
+        seconds, violations, warnings = stdout.split()
+        out[validator] = {"validate_s": float(seconds), "peak_rss_mib": rss, "violations": int(violations), "warnings": int(warnings)}
+        print(json.dumps({validator: out[validator], "size": size}), file=sys.stderr, flush=True)
+    return out
+
+
 def bench_size(size: int, workdir: Path, repeats: int, with_remote: bool, validator: str) -> dict:
     from scograph.release import current_release
     from scograph.store.embedded import EmbeddedStore
@@ -182,6 +212,34 @@ def bench_size(size: int, workdir: Path, repeats: int, with_remote: bool, valida
     return result
 
 
+def render_markdown(results: dict) -> str:
+    """The tables of REPORT-scale.md, from the JSON results."""
+    rows = [
+        "| validator | data triples | release triples | build s | parse | validate | dumps | store load | build peak RSS MiB | store MiB | publish s | Oxigraph server RSS MiB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results["sizes"]:
+        ph = r["build_phases_s"]
+        rows.append(
+            f"| {r['validator']} | {r['corpus'].split()[0]} | {r['release_triples']} | {r['build_s']} | {ph.get('parse_sources', '')} | "
+            f"{ph.get('validate', '')} | {ph.get('dumps', '')} | {ph.get('store_load', '')} | {r['build_peak_rss_mib']} | "
+            f"{r['store_bytes'] / 2**20:.0f} | {r.get('publish_s', '-')} | {r.get('oxigraph_server_peak_rss_mib', '-')} |"
+        )
+    rows += ["", "Query latency, p50 ms (p95 ms) per example query, engine only (no result cache):", ""]
+    sizes = [r for r in results["sizes"]]
+    header = "| query | " + " | ".join(f"embedded {r['size']:,} | remote {r['size']:,}" for r in sizes) + " |"
+    rows += [header, "| --- |" + " ---: | ---: |" * len(sizes)]
+    for name in sorted(sizes[0]["embedded_queries"]):
+        cells = []
+        for r in sizes:
+            e = r["embedded_queries"][name]
+            m = r.get("remote_queries", {}).get(name)
+            cells.append(f"{e['p50_ms']} ({e['p95_ms']})")
+            cells.append(f"{m['p50_ms']} ({m['p95_ms']})" if m else "-")
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
@@ -190,7 +248,25 @@ def main() -> None:
     parser.add_argument("--validator", choices=["pyshacl", "fast"], default="fast", help="SHACL validation used by the build (default: fast)")
     parser.add_argument("--workdir", type=Path, help="keep corpora and builds here (default: a temporary directory)")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "scale-results.json")
+    parser.add_argument("--render", action="store_true", help="only print the markdown tables of --out")
+    parser.add_argument(
+        "--validation-only", nargs="+", choices=["pyshacl", "fast"], metavar="VALIDATOR",
+        help="measure only SHACL validation with these validators (results under 'validation' in --out)",
+    )
     args = parser.parse_args()
+    if args.validation_only:
+        workdir = args.workdir or Path(tempfile.mkdtemp(prefix="scograph-validation-"))
+        workdir.mkdir(parents=True, exist_ok=True)
+        results = json.loads(args.out.read_text()) if args.out.exists() else {"sizes": []}
+        done = {r["size"]: r for r in results.get("validation", [])}
+        for size in args.sizes:
+            done[size] = {**done.get(size, {}), **bench_validation(size, workdir, args.validation_only)}
+            results["validation"] = [done[k] for k in sorted(done)]
+            args.out.write_text(json.dumps(results, indent=2) + "\n")
+        return
+    if args.render:
+        print(render_markdown(json.loads(args.out.read_text())))
+        return
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="scograph-scale-"))
     workdir.mkdir(parents=True, exist_ok=True)
