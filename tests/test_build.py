@@ -205,3 +205,12 @@ def test_missing_source_directory_is_a_clear_error(tmp_path):
     result = _cli("build", "--sources", str(root), "--build-dir", str(tmp_path / "build"))
     assert result.returncode == 1
     assert "shapes" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_broken_shapes_are_a_clear_error(tmp_path):
+    root = _copy_sources(tmp_path)
+    shapes = root / "shapes" / "scograph-shapes.ttl"
+    shapes.write_text(shapes.read_text("utf-8").replace("SELECT $this ?position WHERE {", "SELECT $this ?position WHERE {{", 1), "utf-8")
+    result = _cli("build", "--sources", str(root), "--build-dir", str(tmp_path / "build"))
+    assert result.returncode == 1
+    assert "SPARQL constraint" in result.stderr and "Traceback" not in result.stderr

@@ -35,7 +35,8 @@ from scograph.jsonld import jsonld_context, write_compacted_jsonld
 from scograph.namespaces import PREFIXES, graph_iri
 from scograph.release import CURRENT, MANIFEST, RELEASES, STORE_DIR, Release
 from scograph.sources import SourceError, SourceSet, load_source_set, parse_turtle_file, turtle_files
-from scograph.validate import ShapesError, ValidationOutcome, validate_graphs
+from scograph.validate import ShapesError, ValidationOutcome
+from scograph.validate_fast import validate_graphs_fast
 
 Log = Callable[[str], None]
 
@@ -70,7 +71,9 @@ def load_sources(settings: Settings) -> LoadedSources:
 
 
 def validate_sources(sources: LoadedSources) -> ValidationOutcome:
-    return validate_graphs(sources.data.triples + sources.ontology.triples + sources.record.triples, sources.shapes.triples)
+    # The bulk validator gives pyshacl's results (tests/test_validate_fast.py) but runs each
+    # SPARQL constraint once in Oxigraph instead of once per node: hours -> minutes at 1M triples.
+    return validate_graphs_fast(sources.data.triples + sources.ontology.triples + sources.record.triples, sources.shapes.triples)
 
 
 def _sha256(path: Path) -> str:

@@ -80,7 +80,7 @@ def _short(term, graph: rdflib.Graph) -> str:
     return term.n3()
 
 
-def _results_from_report(report: rdflib.Graph, shapes: rdflib.Graph) -> tuple[ValidationResult, ...]:
+def results_from_report(report: rdflib.Graph, shapes: rdflib.Graph) -> tuple[ValidationResult, ...]:
     for prefix, namespace in PREFIXES.items():
         report.bind(prefix, namespace, override=True)
     report.bind("shapes", str(SHAPES), override=True)
@@ -123,4 +123,4 @@ def validate_graphs(data: Iterable[ox.Triple], shapes: Iterable[ox.Triple]) -> V
     if not isinstance(report, rdflib.Graph):
         # pyshacl reports a broken shapes graph as a "ValidationFailure" instead of a report.
         raise ShapesError(f"the SHACL shapes cannot be applied: {text.replace('Validation Failure - ', '')}")
-    return ValidationOutcome(results=_results_from_report(report, shapes_graph), report=report)
+    return ValidationOutcome(results=results_from_report(report, shapes_graph), report=report)

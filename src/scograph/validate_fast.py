@@ -35,7 +35,7 @@ from pyshacl import validate as shacl_validate
 from rdflib.namespace import RDF, RDFS, SH
 
 from scograph.rdfconvert import to_rdflib
-from scograph.validate import ValidationOutcome, _results_from_report
+from scograph.validate import ShapesError, ValidationOutcome, results_from_report
 
 _UNSUPPORTED = re.compile(r"\$(PATH|shapesGraph|currentShape)\b")
 _TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
@@ -171,7 +171,7 @@ def validate_graphs_fast(data: Iterable[ox.Triple], shapes: Iterable[ox.Triple])
     data = list(data)
     shapes_graph = to_rdflib(shapes)
     bulk, core_shapes = split_constraints(shapes_graph)
-    _conforms, report, _text = shacl_validate(
+    _conforms, report, text = shacl_validate(
         to_rdflib(data),
         shacl_graph=core_shapes,
         inference="none",
@@ -179,8 +179,14 @@ def validate_graphs_fast(data: Iterable[ox.Triple], shapes: Iterable[ox.Triple])
         allow_warnings=True,
         abort_on_first=False,
     )
+    if not isinstance(report, rdflib.Graph):
+        raise ShapesError(f"the SHACL shapes cannot be applied: {text.replace('Validation Failure - ', '')}")
     store = ox.Store()
     store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in data)
-    if run_bulk(bulk, store, report):
+    try:
+        failed = run_bulk(bulk, store, report)
+    except SyntaxError as exc:
+        raise ShapesError(f"a SPARQL constraint of the shapes does not parse: {exc}") from None
+    if failed:
         report.set((next(report.subjects(RDF.type, SH.ValidationReport)), SH.conforms, rdflib.Literal(False)))
-    return ValidationOutcome(results=_results_from_report(report, shapes_graph), report=report)
+    return ValidationOutcome(results=results_from_report(report, shapes_graph), report=report)
