@@ -113,7 +113,8 @@ def server_peak_rss_mib(pid: int) -> int:
 
 #: ``scograph build`` in a child process, with the validator to measure: "pyshacl" is the
 #: build as committed; "fast" swaps in :func:`scograph.validate_fast.validate_graphs_fast`
-#: (the proposed wiring) without touching the build module.
+#: (the proposed wiring) without touching the build module; "none" skips validation
+#: (never a real release: it only splits the build's peak memory between phases).
 BUILD_CHILD = """
 import sys
 from pathlib import Path
@@ -122,6 +123,10 @@ from scograph.config import Settings
 if sys.argv[3] == "fast":
     from scograph.validate_fast import validate_graphs_fast
     b.validate_sources = lambda s: validate_graphs_fast(s.data.triples + s.ontology.triples + s.record.triples, s.shapes.triples)
+if sys.argv[3] == "none":  # measurement only: the build's cost without validation
+    import rdflib
+    from scograph.validate import ValidationOutcome
+    b.validate_sources = lambda s: ValidationOutcome((), rdflib.Graph())
 b.build(Settings(source_root=Path(sys.argv[1]), build_dir=Path(sys.argv[2])), log=lambda m: print(m, file=sys.stderr, flush=True))
 """
 
@@ -137,7 +142,17 @@ from scograph.validate_fast import validate_graphs_fast
 sources = load_sources(Settings(source_root=Path(sys.argv[1]), build_dir=Path("/nonexistent")))
 data = sources.data.triples + sources.ontology.triples + sources.record.triples
 start = time.monotonic()
-outcome = (validate_graphs_fast if sys.argv[2] == "fast" else validate_graphs)(data, sources.shapes.triples)
+if sys.argv[2] == "partitioned":
+    # One partition per synthetic file (100 documents each); the real data is shared.
+    from scograph.sources import parse_turtle_file
+    from scograph.validate_partitioned import validate_partitioned
+    partitions = [parse_turtle_file(p) for p in sources.data.files if "synthetic" in p.parts]
+    shared = [t for p in sources.data.files if "synthetic" not in p.parts for t in parse_turtle_file(p)]
+    shared += list(sources.ontology.triples + sources.record.triples)
+    del data  # the partitions replace the whole-corpus list
+    outcome = validate_partitioned(partitions, shared, list(sources.shapes.triples))
+else:
+    outcome = (validate_graphs_fast if sys.argv[2] == "fast" else validate_graphs)(data, sources.shapes.triples)
 print(f"{time.monotonic() - start:.2f} {len(outcome.violations)} {len(outcome.warnings)}")
 """
 
@@ -245,12 +260,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--repeats", type=int, default=20, help="runs of each query (after one warm-up)")
     parser.add_argument("--no-remote", action="store_true", help="skip the Oxigraph server measurements")
-    parser.add_argument("--validator", choices=["pyshacl", "fast"], default="fast", help="SHACL validation used by the build (default: fast)")
+    parser.add_argument("--validator", choices=["pyshacl", "fast", "none"], default="fast", help="SHACL validation used by the build (default: fast)")
     parser.add_argument("--workdir", type=Path, help="keep corpora and builds here (default: a temporary directory)")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "scale-results.json")
     parser.add_argument("--render", action="store_true", help="only print the markdown tables of --out")
     parser.add_argument(
-        "--validation-only", nargs="+", choices=["pyshacl", "fast"], metavar="VALIDATOR",
+        "--validation-only", nargs="+", choices=["pyshacl", "fast", "partitioned"], metavar="VALIDATOR",
         help="measure only SHACL validation with these validators (results under 'validation' in --out)",
     )
     args = parser.parse_args()
