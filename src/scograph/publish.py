@@ -19,7 +19,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyoxigraph as ox
 import requests
@@ -285,8 +284,3 @@ def _drop_quietly(server: _Server, graphs: Iterable[str], log: Log) -> None:
         except PublishError as exc:
             log(f"warning: could not drop <{graph}>: {exc}")
 
-
-def default_release(build_dir: Path) -> Release:
-    from scograph.release import current_release as current_built
-
-    return current_built(build_dir)
