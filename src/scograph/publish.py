@@ -25,6 +25,7 @@ import requests
 from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
 
 from scograph.release import Release
+from scograph.store.remote import network_reason
 from scograph.store.pointer import (
     CurrentRelease,
     parse_pointer_rows,
@@ -111,7 +112,7 @@ class _Server:
         try:
             response = self.session.request(method, url, timeout=self.target.timeout, **kwargs)
         except requests.RequestException as exc:
-            raise PublishError(f"{what}: cannot reach {url}: {exc}") from None
+            raise PublishError(f"{what}: cannot reach {url}: {network_reason(exc)}") from None
         if response.status_code >= 300:
             detail = " ".join(response.text.split())[:300]
             raise PublishError(f"{what}: {url} answered {response.status_code} {response.reason}: {detail}")
@@ -153,7 +154,7 @@ class _Server:
             try:
                 response = self.session.delete(url, params={"graph": graph}, timeout=self.target.timeout)
             except requests.RequestException as exc:
-                raise PublishError(f"dropping <{graph}>: cannot reach {url}: {exc}") from None
+                raise PublishError(f"dropping <{graph}>: cannot reach {url}: {network_reason(exc)}") from None
             if response.status_code >= 300 and response.status_code != 404:  # 404: nothing to drop
                 raise PublishError(f"dropping <{graph}>: {url} answered {response.status_code} {response.reason}") from None
 

@@ -152,7 +152,7 @@ class RemoteStore(Store):
                 timeout=(self.connect_timeout, self.query_timeout),
             )
         except requests.RequestException as exc:
-            raise RemoteStoreError(f"cannot reach the SPARQL endpoint {self.query_url}: {exc}") from None
+            raise RemoteStoreError(f"cannot reach the SPARQL endpoint {self.query_url}: {network_reason(exc)}") from None
         if response.status_code != 200:
             raise RemoteStoreError(
                 f"the SPARQL endpoint {self.query_url} answered {response.status_code} "
@@ -387,6 +387,19 @@ def _map_triple(triple: ox.Triple, back: dict[str, str]) -> ox.Triple:
         return t
 
     return ox.Triple(term(triple.subject), triple.predicate, term(triple.object))
+
+
+def network_reason(exc: requests.RequestException) -> str:
+    """A short reason for a failed request, without urllib3's nested reprs."""
+    if isinstance(exc, requests.Timeout):
+        return "no answer in time"
+    if isinstance(exc, requests.ConnectionError):
+        text = str(exc)
+        for reason in ("Connection refused", "Name or service not known", "No route to host", "Connection reset"):
+            if reason in text:
+                return reason.lower()
+        return "connection failed"
+    return type(exc).__name__
 
 
 def _first_line(text: str) -> str:
