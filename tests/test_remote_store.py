@@ -174,3 +174,17 @@ def test_from_and_protocol_datasets_name_logical_graphs(remote, release):
         remote.run("SELECT * FROM <http://127.0.0.1:1/elsewhere> WHERE { ?s ?p ?o }")
     with pytest.raises(QueryRefused):
         remote.run("SELECT * WHERE { ?s ?p ?o }", default_graph_uris=["http://example.org/not-a-graph"])
+
+
+def test_a_store_that_goes_away_makes_queries_busy_not_crash(release, tmp_path):
+    from scograph.store.base import StoreBusy
+
+    with oxigraph_server(tmp_path) as server:
+        publish(release, server.target, grace=0)
+        remote = RemoteStore(server.query_url, pointer_ttl=0)
+        assert remote.ask("ASK { ?s ?p ?o }")
+    # The server is stopped: queries are refused as busy (503), the last known release is still named.
+    with pytest.raises(StoreBusy):
+        remote.run("ASK { ?s ?p ?o }")
+    assert remote.version == release.version
+    remote.close()

@@ -177,16 +177,27 @@ class RemoteStore(Store):
 
     @property
     def version(self) -> str:
-        return self._current_or_busy().version
+        return self._current_or_last().version
 
     @property
     def graph_iris(self) -> frozenset[str]:
         """The named graphs of the served release (what FROM / default-graph-uri may name)."""
-        return frozenset(self._current_or_busy().graphs)
+        return frozenset(self._current_or_last().graphs)
 
     @property
     def base_iri(self) -> str:
-        return self._current_or_busy().base_iri
+        return self._current_or_last().base_iri
+
+    def _current_or_last(self) -> CurrentRelease:
+        """For describing the store (ETags, /healthz): the last release seen if the store is
+        unreachable right now; queries themselves still fail with StoreBusy."""
+        try:
+            return self.current()
+        except RemoteStoreError:
+            cached = self._pointer
+            if cached is None:
+                raise StoreBusy("the remote store is unreachable") from None
+            return cached.current
 
     def _current_or_busy(self) -> CurrentRelease:
         try:
