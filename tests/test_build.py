@@ -214,3 +214,18 @@ def test_broken_shapes_are_a_clear_error(tmp_path):
     result = _cli("build", "--sources", str(root), "--build-dir", str(tmp_path / "build"))
     assert result.returncode == 1
     assert "SPARQL constraint" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_jsonld_written_in_small_chunks_is_the_same_graph(release, tmp_path):
+    """Chunk boundaries (never inside a subject) lose and duplicate nothing."""
+    from scograph.jsonld import write_compacted_jsonld
+
+    triples = sorted(
+        (q.triple for q in ox.parse(path=str(release.path / "scograph.nt"), format=ox.RdfFormat.N_TRIPLES)),
+        key=lambda t: (str(t.subject), str(t.predicate), str(t.object)),
+    )
+    out = tmp_path / "chunked.jsonld"
+    write_compacted_jsonld(triples, out, release.base_iri, subjects_per_chunk=7)
+    chunked = rdflib.Graph().parse(out, format="json-ld")
+    reference = rdflib.Graph().parse(release.path / "scograph.nt", format="nt")
+    assert isomorphic(chunked, reference)

@@ -104,15 +104,19 @@ def _gzip(path: Path) -> Path:
     return target
 
 
-def _release_version(sources: LoadedSources, base_iri: str) -> str:
-    quads = [
-        ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph_iri(base_iri, s.name)))
-        for s in (sources.ontology, sources.data, sources.record, sources.shapes)
-        for t in s.triples
-    ]
+def _release_version(sources: LoadedSources, settings: Settings) -> str:
+    """Name a release by a hash of its source files, the base IRI and the builder version.
+
+    Hashing the files' bytes (not their canonicalised triples) costs nothing at any
+    size; a change of layout alone gives a new version, which is harmless.
+    """
     digest = hashlib.sha256()
-    digest.update(f"scograph {__version__}\n{base_iri}\n".encode())
-    digest.update(ox.serialize(canonical_quads(quads), format=ox.RdfFormat.N_QUADS) or b"")
+    digest.update(f"scograph {__version__}\n{settings.base_iri}\n".encode())
+    root = settings.source_root.resolve()
+    for source_set in (sources.ontology, sources.data, sources.record, sources.shapes):
+        for path in source_set.files:
+            digest.update(f"{source_set.name}:{path.resolve().relative_to(root).as_posix()}\n".encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()[:12]
 
 
@@ -155,7 +159,7 @@ def build(settings: Settings, *, force: bool = False, log: Log = lambda _msg: No
             raise BuildError("validation failed; the release was not written:\n\n" + outcome.format())
         log(f"validated: {len(outcome.warnings)} warning(s), no violation")
 
-        version = _release_version(sources, base)
+        version = _release_version(sources, settings)
         releases = build_dir / RELEASES
         final = releases / version
         if final.is_dir() and (final / MANIFEST).is_file() and not force:

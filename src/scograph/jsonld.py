@@ -9,7 +9,7 @@ offline.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -25,11 +25,15 @@ def jsonld_context(base_iri: str) -> dict:
     return {"@context": context}
 
 
-def compact_jsonld(triples: Iterable[ox.Triple], base_iri: str) -> dict:
+def compact_jsonld(triples: Iterable[ox.Triple], base_iri: str) -> list[dict]:
+    """Compact some triples with the context; return their node objects (no ``@context``)."""
     graph = to_rdflib(triples)
     context = jsonld_context(base_iri)["@context"]
-    text = graph.serialize(format="json-ld", context=context, auto_compact=True, sort_keys=True)
-    return json.loads(text)
+    document = json.loads(graph.serialize(format="json-ld", context=context, auto_compact=True))
+    if "@graph" in document:
+        return document["@graph"]
+    document.pop("@context", None)
+    return [document] if document else []
 
 
 def _sorted_values(node):
@@ -42,6 +46,41 @@ def _sorted_values(node):
     return node
 
 
-def write_compacted_jsonld(triples: Iterable[ox.Triple], path: Path, base_iri: str) -> None:
-    document = _sorted_values(compact_jsonld(triples, base_iri))
-    path.write_text(json.dumps(document, indent=1, ensure_ascii=False, sort_keys=True) + "\n", "utf-8")
+def _subject_chunks(triples: Iterable[ox.Triple], subjects_per_chunk: int) -> Iterator[list[ox.Triple]]:
+    """Split triples sorted by subject into chunks that never split a subject."""
+    chunk: list[ox.Triple] = []
+    subjects = 0
+    previous = None
+    for triple in triples:
+        if triple.subject != previous:
+            subjects += 1
+            previous = triple.subject
+            if subjects > subjects_per_chunk:
+                yield chunk
+                chunk, subjects = [], 1
+        chunk.append(triple)
+    if chunk:
+        yield chunk
+
+
+def write_compacted_jsonld(
+    triples: Iterable[ox.Triple], path: Path, base_iri: str, *, subjects_per_chunk: int = 2000
+) -> None:
+    """Write ``{"@context": ..., "@graph": [...]}``, compacting a chunk of subjects at a time.
+
+    ``triples`` must be sorted by subject. Memory stays bounded by one chunk
+    whatever the size of the release (rdflib holds only the chunk being compacted).
+    """
+    context = jsonld_context(base_iri)["@context"]
+    with path.open("w", encoding="utf-8") as out:
+        out.write('{\n "@context": ')
+        out.write(json.dumps(context, indent=1, ensure_ascii=False, sort_keys=True).replace("\n", "\n "))
+        out.write(',\n "@graph": [')
+        first = True
+        for chunk in _subject_chunks(triples, subjects_per_chunk):
+            nodes = compact_jsonld(chunk, base_iri)
+            for node in sorted(nodes, key=lambda n: str(n.get("@id", ""))):
+                out.write("\n  " if first else ",\n  ")
+                out.write(json.dumps(_sorted_values(node), ensure_ascii=False, sort_keys=True))
+                first = False
+        out.write("\n ]\n}\n")
