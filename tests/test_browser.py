@@ -8,15 +8,12 @@ Playwright never downloads a browser. A missing Chromium is a failure.
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from tests.processes import free_port, stop, wait_until_ready
 
 pytestmark = pytest.mark.browser
 
@@ -35,61 +32,21 @@ GBF = "instrument/kunming-montreal-global-biodiversity-framework"
 SERVER_START_SECONDS = 60
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _scograph() -> str:
-    found = Path(sys.executable).with_name("scograph")
-    return str(found) if found.exists() else shutil.which("scograph") or "scograph"
-
-
 @pytest.fixture(scope="module")
 def server(release, settings, tmp_path_factory):
     """``scograph serve`` on the session's release, on a free port of 127.0.0.1."""
-    port = _free_port()
-    workdir = tmp_path_factory.mktemp("serve")
-    log = workdir / "serve.log"
-    from scograph.cli import main
-
-    if "serve" in main.commands:
-        command = [_scograph(), "serve", "--build-dir", str(settings.build_dir), "--host", "127.0.0.1", "--port", str(port)]
-    else:
-        # Until `scograph serve` exists: the same app under gunicorn, as serve will run it.
-        (workdir / "scograph_wsgi.py").write_text(
-            "from scograph.release import current_release\n"
-            "from scograph.store.embedded import EmbeddedStore\n"
-            "from scograph.web.app import create_app\n"
-            f"app = create_app(EmbeddedStore(current_release({str(settings.build_dir)!r})))\n"
-        )
-        command = [str(Path(sys.executable).with_name("gunicorn")), "--chdir", str(workdir), "-w", "1", "-b", f"127.0.0.1:{port}", "scograph_wsgi:app"]
+    port = free_port()
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    command = [str(Path(sys.executable).with_name("scograph")), "serve", "--build-dir", str(settings.build_dir),
+               "--host", "127.0.0.1", "--port", str(port)]
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"`{' '.join(command)}` exited with {process.returncode}:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(url + "/robots.txt", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server did not answer within {SERVER_START_SECONDS}s:\n{log.read_text()}")
-            time.sleep(0.2)
+        wait_until_ready(url + "/robots.txt", process, seconds=SERVER_START_SECONDS, log=log)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)
 
 
 @pytest.fixture(scope="module")

@@ -107,7 +107,7 @@ def test_document_page_links_use_labels_not_iris(client):
     # Links to resources that have labels never show their bare IRI as text.
     bare = [t for t in texts if t.startswith(BASE + "id/") and "/clause/" not in t and t != BASE + "id/" + DOC]
     assert not bare, bare
-    assert f'href="http://localhost/doc/instrument/kunming-montreal-global-biodiversity-framework"' in html
+    assert 'href="http://localhost/doc/instrument/kunming-montreal-global-biodiversity-framework"' in html
 
 
 def test_document_page_has_cite_boxes_and_diagram(client, store):

@@ -22,7 +22,8 @@ from scograph.publish import PublishError, chunks, publish
 from scograph.store.pointer import pointer_graph_iri
 from scograph.store.remote import RemoteStore
 from tests.conftest import REPO
-from tests.triplestores import free_port, oxigraph_server, stop, virtuoso_server
+from tests.processes import free_port, stop
+from tests.triplestores import oxigraph_server, virtuoso_server
 
 pytestmark = pytest.mark.remote
 

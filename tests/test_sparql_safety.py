@@ -8,7 +8,6 @@ runaway queries are cheap to test; the server is stopped at the end.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from scograph.examples import example_queries
 from scograph.sparql.guard import check_query
 from scograph.store.base import QueryError, QueryRefused, QueryTimeout
 from scograph.store.embedded import EmbeddedStore
+from tests.processes import free_port, stop
 
 QUERY_TIMEOUT = 2.0
 MAX_CONCURRENT = 2
@@ -32,12 +32,6 @@ MAX_QUEUED = 6
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 COUNT_ALL = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 SCOGRAPH = Path(sys.executable).with_name("scograph")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:
@@ -97,12 +91,7 @@ class Server:
         return int(response.json()["results"]["bindings"][0]["n"]["value"])
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        stop(self.process)
         self._log.close()
 
 

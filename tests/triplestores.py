@@ -9,18 +9,14 @@ PyPI (the ``test`` extra), ``virtuoso-t`` / ``isql-vt`` from the Debian package
 from __future__ import annotations
 
 import contextlib
-import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
 
 from scograph.publish import Target
+from tests.processes import free_port, require_binary, stop, wait_until_ready
 
 VIRTUOSO_USER = "scograph"
 VIRTUOSO_PASSWORD = "scograph-test"
@@ -33,45 +29,6 @@ class RunningStore:
     query_url: str
     target: Target
     pid: int = 0  # the server process (benchmarks read its peak memory)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def require_binary(name: str, hint: str) -> str:
-    """Path of a required program; a missing one is a test failure, not a skip."""
-    path = shutil.which(name) or (str(Path(sys.executable).parent / name) if (Path(sys.executable).parent / name).exists() else None)
-    if path is None:
-        raise AssertionError(f"{name} is required for the remote-store tests: {hint}")
-    return path
-
-
-def wait_until_ready(url: str, process: subprocess.Popen, *, seconds: float, log: Path) -> None:
-    """Poll ``url`` until it answers 200, at most ``seconds``; fail with the server's log otherwise."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited with {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            if requests.get(url, params={"query": "ASK {}"}, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"server at {url} not ready after {seconds} s:\n{log.read_text(errors='replace')[-3000:]}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @contextlib.contextmanager
@@ -87,7 +44,7 @@ def oxigraph_server(directory: Path) -> Iterator[RunningStore]:
         )
     try:
         root = f"http://127.0.0.1:{port}"
-        wait_until_ready(root + "/query", process, seconds=30, log=log)
+        wait_until_ready(root + "/query", process, seconds=30, log=log, params={"query": "ASK {}"})
         yield RunningStore("oxigraph", root, root + "/query", Target.from_preset(root, "oxigraph"), process.pid)
     finally:
         stop(process)
@@ -144,7 +101,7 @@ def virtuoso_server(directory: Path) -> Iterator[RunningStore]:
     try:
         root = f"http://127.0.0.1:{http_port}"
         # A fresh database is created on first start: allow a generous, bounded wait.
-        wait_until_ready(root + "/sparql", process, seconds=90, log=log)
+        wait_until_ready(root + "/sparql", process, seconds=90, log=log, params={"query": "ASK {}"})
         setup = subprocess.run(
             [isql, f"127.0.0.1:{sql_port}", "dba", "dba", f"exec={VIRTUOSO_SETUP}"],
             capture_output=True,

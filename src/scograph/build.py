@@ -142,7 +142,6 @@ def _switch_current(build_dir: Path, version: str) -> None:
 def build(settings: Settings, *, force: bool = False, log: Log = lambda _msg: None) -> Release:
     """Validate the sources and make the current release. Raise :class:`BuildError` on failure."""
     build_dir = Path(settings.build_dir)
-    base = settings.base_iri
     with _build_lock(build_dir):
         try:
             sources = load_sources(settings)

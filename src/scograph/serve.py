@@ -32,7 +32,6 @@ import math
 import os
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 
