@@ -229,3 +229,30 @@ def test_jsonld_written_in_small_chunks_is_the_same_graph(release, tmp_path):
     chunked = rdflib.Graph().parse(out, format="json-ld")
     reference = rdflib.Graph().parse(release.path / "scograph.nt", format="nt")
     assert isomorphic(chunked, reference)
+
+
+def test_documents_in_subdirectories_are_validated_as_partitions(tmp_path):
+    """Files under data/<dir>/ are partitions: a breach in one is still reported, once."""
+    from scograph.build import load_sources, validate_sources
+
+    root = _copy_sources(tmp_path)
+    (root / "data" / "documents").mkdir()
+    for name in ("a", "b"):
+        (root / "data" / "documents" / f"{name}.ttl").write_text(
+            "@prefix scog: <https://w3id.org/scograph/ontology#> .\n"
+            "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+            f"<https://w3id.org/scograph/id/concept/topic/extra-{name}> a skos:Concept ;\n"
+            f'    skos:prefLabel "Extra {name}"@en ;\n'
+            "    skos:inScheme <https://w3id.org/scograph/id/concept-scheme/topic> .\n",
+            "utf-8",
+        )
+    sources = load_sources(Settings(source_root=root, build_dir=tmp_path / "build"))
+    assert len(sources.partitions) == 2
+    outcome = validate_sources(sources)
+    missing_zh = [v for v in outcome.violations if "lacks a preferred label in zh" in v.message]
+    # The scheme check sees each partition's concept once; shared nodes are not doubled.
+    assert sorted(v.message.split()[1] for v in missing_zh) == [
+        "https://w3id.org/scograph/id/concept/topic/extra-a",
+        "https://w3id.org/scograph/id/concept/topic/extra-b",
+    ]
+    assert len(outcome.warnings) == 2  # the repository's own two warnings, not one per partition

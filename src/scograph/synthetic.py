@@ -220,8 +220,10 @@ def generate(source_root: Path, out: Path, triples: int, log: Callable[[str], No
 
     for name in ("ontology", "shapes"):
         shutil.copytree(source_root / name, out / name)
-    for path in data_files:  # the real data stays: copies link to its states, concepts and places
-        target = out / "data" / "reference" / path.relative_to(source_root / "data")
+    # The real data stays, directly in data/ (shared reference data: copies link to its states,
+    # concepts and places); each file of copies under data/synthetic/ is a validation partition.
+    for path in data_files:
+        target = out / "data" / path.relative_to(source_root / "data")
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
     total = base_count
