@@ -27,6 +27,7 @@ from scograph import __version__
 from scograph.config import Settings
 from scograph.description import (
     DUMP_FORMATS,
+    SourceChecksum,
     description_triples,
     distribution_triples,
     provenance_triples,
@@ -122,7 +123,17 @@ def _gzip(path: Path) -> Path:
     return target
 
 
-def _release_version(sources: LoadedSources, settings: Settings) -> str:
+def source_checksums(sources: LoadedSources, settings: Settings) -> list[SourceChecksum]:
+    """SHA-256 of every source file, read once: names the release and feeds its provenance."""
+    root = settings.source_root.resolve()
+    return [
+        SourceChecksum(source_set.name, path.resolve().relative_to(root).as_posix(), _sha256(path))
+        for source_set in (sources.ontology, sources.data, sources.record, sources.shapes)
+        for path in source_set.files
+    ]
+
+
+def _release_version(checksums: list[SourceChecksum], settings: Settings) -> str:
     """Name a release by a hash of its source files, the base IRI and the builder version.
 
     Hashing the files' bytes (not their canonicalised triples) costs nothing at any
@@ -130,11 +141,8 @@ def _release_version(sources: LoadedSources, settings: Settings) -> str:
     """
     digest = hashlib.sha256()
     digest.update(f"scograph {__version__}\n{settings.base_iri}\n".encode())
-    root = settings.source_root.resolve()
-    for source_set in (sources.ontology, sources.data, sources.record, sources.shapes):
-        for path in source_set.files:
-            digest.update(f"{source_set.name}:{path.resolve().relative_to(root).as_posix()}\n".encode())
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for checksum in checksums:
+        digest.update(f"{checksum.graph}:{checksum.path}\n{checksum.sha256}\n".encode())
     return digest.hexdigest()[:12]
 
 
@@ -176,7 +184,8 @@ def build(settings: Settings, *, force: bool = False, log: Log = lambda _msg: No
             raise BuildError("validation failed; the release was not written:\n\n" + outcome.format())
         log(f"validated: {len(outcome.warnings)} warning(s), no violation")
 
-        version = _release_version(sources, settings)
+        checksums = source_checksums(sources, settings)
+        version = _release_version(checksums, settings)
         releases = build_dir / RELEASES
         final = releases / version
         if final.is_dir() and (final / MANIFEST).is_file() and not force:
@@ -189,7 +198,7 @@ def build(settings: Settings, *, force: bool = False, log: Log = lambda _msg: No
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
         try:
-            _write_release(staging, sources, outcome, settings, version, log)
+            _write_release(staging, sources, checksums, outcome, settings, version, log)
             if final.exists():
                 # Same version rebuilt with --force: move the old one aside first.
                 trash = releases / f".old-{version}-{os.getpid()}"
@@ -209,6 +218,7 @@ def build(settings: Settings, *, force: bool = False, log: Log = lambda _msg: No
 def _write_release(
     out: Path,
     sources: LoadedSources,
+    checksums: list[SourceChecksum],
     outcome: ValidationOutcome,
     settings: Settings,
     version: str,
@@ -219,7 +229,7 @@ def _write_release(
         graph_iri(base, "ontology"): list(sources.ontology.triples),
         graph_iri(base, "data"): list(sources.data.triples),
         graph_iri(base, "shapes"): list(sources.shapes.triples),
-        graph_iri(base, "provenance"): provenance_triples(sources, settings, version),
+        graph_iri(base, "provenance"): provenance_triples(checksums, settings, version),
     }
     graphs[graph_iri(base, "description")] = list(sources.record.triples) + description_triples(
         graphs, settings, version

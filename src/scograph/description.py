@@ -21,7 +21,6 @@ from scograph import __version__
 from scograph.namespaces import DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SCOG, SPDX, VOID, XSD
 
 if TYPE_CHECKING:
-    from scograph.build import LoadedSources
     from scograph.config import Settings
 
 
@@ -85,7 +84,16 @@ def _sha256_checksum(subject, node_label: str, value: str) -> list[ox.Triple]:
     ]
 
 
-def provenance_triples(sources: "LoadedSources", settings: "Settings", version: str) -> list[ox.Triple]:
+@dataclass(frozen=True)
+class SourceChecksum:
+    """One source file: the graph it goes to, its path relative to the source root, its SHA-256."""
+
+    graph: str
+    path: str
+    sha256: str
+
+
+def provenance_triples(checksums: Iterable[SourceChecksum], settings: "Settings", version: str) -> list[ox.Triple]:
     """PROV-O: which source files (with checksums) this release was generated from, by which software."""
     base = settings.base_iri
     release = _N(f"{base}dataset/release/{version}")
@@ -106,20 +114,16 @@ def provenance_triples(sources: "LoadedSources", settings: "Settings", version: 
         t(software, _N(str(RDFS.label)), ox.Literal("scograph", language="en")),
         t(software, _N(str(OWL.versionInfo)), _lit(__version__)),
     ]
-    root = settings.source_root
-    for source_set in (sources.ontology, sources.data, sources.record, sources.shapes):
-        for path in source_set.files:
-            rel = path.resolve().relative_to(root.resolve()).as_posix()
-            entity = _N(f"{base}source/{rel}")
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            out += [
-                t(activity, _N(str(PROV.used)), entity),
-                t(release, _N(str(PROV.wasDerivedFrom)), entity),
-                t(entity, _N(str(RDF.type)), _N(str(PROV.Entity))),
-                t(entity, _N(str(DCTERMS.identifier)), _lit(rel)),
-                t(entity, _N(str(DCTERMS.format)), _lit("text/turtle")),
-            ]
-            out += _sha256_checksum(entity, f"sum-{rel}", digest)
+    for checksum in checksums:
+        entity = _N(f"{base}source/{checksum.path}")
+        out += [
+            t(activity, _N(str(PROV.used)), entity),
+            t(release, _N(str(PROV.wasDerivedFrom)), entity),
+            t(entity, _N(str(RDF.type)), _N(str(PROV.Entity))),
+            t(entity, _N(str(DCTERMS.identifier)), _lit(checksum.path)),
+            t(entity, _N(str(DCTERMS.format)), _lit("text/turtle")),
+        ]
+        out += _sha256_checksum(entity, f"sum-{checksum.path}", checksum.sha256)
     return out
 
 

@@ -108,10 +108,8 @@ def results_from_report(report: rdflib.Graph, shapes: rdflib.Graph) -> tuple[Val
     return tuple(sorted(results))
 
 
-def validate_graphs(data: Iterable[ox.Triple], shapes: Iterable[ox.Triple]) -> ValidationOutcome:
-    """Validate ``data`` (data + ontology triples, so subclass targets work) against ``shapes``."""
-    data_graph = to_rdflib(data)
-    shapes_graph = to_rdflib(shapes)
+def run_pyshacl(data_graph: rdflib.Graph, shapes_graph: rdflib.Graph) -> rdflib.Graph:
+    """pyshacl's report graph; :class:`ShapesError` when the shapes themselves cannot be applied."""
     _conforms, report, text = shacl_validate(
         data_graph,
         shacl_graph=shapes_graph,
@@ -123,4 +121,12 @@ def validate_graphs(data: Iterable[ox.Triple], shapes: Iterable[ox.Triple]) -> V
     if not isinstance(report, rdflib.Graph):
         # pyshacl reports a broken shapes graph as a "ValidationFailure" instead of a report.
         raise ShapesError(f"the SHACL shapes cannot be applied: {text.replace('Validation Failure - ', '')}")
+    return report
+
+
+def validate_graphs(data: Iterable[ox.Triple], shapes: Iterable[ox.Triple]) -> ValidationOutcome:
+    """Validate ``data`` (data + ontology triples, so subclass targets work) against ``shapes``."""
+    data_graph = to_rdflib(data)
+    shapes_graph = to_rdflib(shapes)
+    report = run_pyshacl(data_graph, shapes_graph)
     return ValidationOutcome(results=results_from_report(report, shapes_graph), report=report)

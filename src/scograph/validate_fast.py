@@ -31,11 +31,10 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 import rdflib
-from pyshacl import validate as shacl_validate
 from rdflib.namespace import RDF, RDFS, SH
 
 from scograph.rdfconvert import to_rdflib
-from scograph.validate import ShapesError, ValidationOutcome, results_from_report
+from scograph.validate import ShapesError, ValidationOutcome, results_from_report, run_pyshacl
 
 _UNSUPPORTED = re.compile(r"\$(PATH|shapesGraph|currentShape)\b")
 _TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
@@ -171,16 +170,7 @@ def validate_graphs_fast(data: Iterable[ox.Triple], shapes: Iterable[ox.Triple])
     data = list(data)
     shapes_graph = to_rdflib(shapes)
     bulk, core_shapes = split_constraints(shapes_graph)
-    _conforms, report, text = shacl_validate(
-        to_rdflib(data),
-        shacl_graph=core_shapes,
-        inference="none",
-        advanced=True,
-        allow_warnings=True,
-        abort_on_first=False,
-    )
-    if not isinstance(report, rdflib.Graph):
-        raise ShapesError(f"the SHACL shapes cannot be applied: {text.replace('Validation Failure - ', '')}")
+    report = run_pyshacl(to_rdflib(data), core_shapes)
     store = ox.Store()
     store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in data)
     try:
