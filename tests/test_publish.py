@@ -154,6 +154,24 @@ def test_two_front_ends_on_one_store_answer_the_same_and_follow_a_publish(server
     assert _counts(one) == _counts(two) == second_release.graphs
 
 
+def test_cached_answers_are_for_the_release_being_served(server, release, second_release):
+    """The remote store's result cache answers repeats, and a publish is never hidden by it."""
+    publish(release, server.target, grace=0)
+    cached = RemoteStore(server.query_url, pointer_ttl=0)
+    query = (
+        "SELECT ?comment WHERE { <https://w3id.org/scograph/id/place/qingdao> "
+        "<http://www.w3.org/2000/01/rdf-schema#comment> ?comment }"
+    )
+    first = cached.run(query)
+    assert cached.run(query) is first and cached.status()["result_cache"]["hits"] == 1
+    assert first.count == 0
+    publish(second_release, server.target, grace=0)
+    after = cached.run(query)
+    assert after.count == 1 and "Host city" in after.body.decode("utf-8")
+    uncached = RemoteStore(server.query_url, pointer_ttl=0, result_cache_bytes=0)
+    assert uncached.run(query).body == after.body and "result_cache" not in uncached.status()
+
+
 def _serve_remote(store_url: str, workdir) -> tuple[subprocess.Popen, str]:
     """A real ``scograph serve --store URL`` front end (gunicorn), with no local release at all."""
     port = free_port()

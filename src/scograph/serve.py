@@ -107,6 +107,7 @@ def make_store(options: ServeOptions, release: Release | None) -> Store:
             query_timeout=options.web.query_timeout,
             max_results=options.web.max_results,
             max_concurrent_queries=options.query_workers_per_process,
+            result_cache_bytes=int(options.result_cache_mb * 1024 * 1024),
         )
     from scograph.store.embedded import EmbeddedStore
 

@@ -36,7 +36,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ from multiprocessing.connection import Connection
 from scograph.release import Release
 from scograph.sparql.guard import check_query
 from scograph.store import query_worker
+from scograph.store.cache import ResultCache
 from scograph.store.base import (
     N_TRIPLES,
     SPARQL_JSON,
@@ -264,46 +264,6 @@ class WorkerPool:
         for worker in workers:
             worker.kill()
         self._spawner.shutdown(wait=False, cancel_futures=True)
-
-
-class ResultCache:
-    """A thread-safe LRU of serialized results, bounded in bytes."""
-
-    def __init__(self, max_bytes: int, max_entry_bytes: int):
-        self.max_bytes = max_bytes
-        self.max_entry_bytes = min(max_entry_bytes, max_bytes)
-        self._entries: OrderedDict[tuple, QueryOutcome] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: tuple) -> QueryOutcome | None:
-        with self._lock:
-            outcome = self._entries.get(key)
-            if outcome is None:
-                self.misses += 1
-                return None
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return outcome
-
-    def put(self, key: tuple, outcome: QueryOutcome) -> None:
-        size = len(outcome.body) + sum(len(part) for part in key if isinstance(part, str))
-        if size > self.max_entry_bytes:
-            return
-        with self._lock:
-            if key in self._entries:
-                return
-            self._entries[key] = outcome
-            self._bytes += size
-            while self._bytes > self.max_bytes and self._entries:
-                old_key, old = self._entries.popitem(last=False)
-                self._bytes -= len(old.body) + sum(len(part) for part in old_key if isinstance(part, str))
-
-    def status(self) -> dict:
-        with self._lock:
-            return {"entries": len(self._entries), "bytes": self._bytes, "hits": self.hits, "misses": self.misses}
 
 
 class EmbeddedStore(Store):

@@ -5,6 +5,8 @@ guard before it leaves, runs under a client-side deadline, at most
 ``max_concurrent_queries`` at a time, and its result is capped at
 ``max_results``. Results are parsed and re-serialized with pyoxigraph, so a
 client gets the same formats whichever store answers.
+Answers are kept in the same bounded result cache as the embedded store's,
+keyed on the release version as well, so a publish is never hidden by it.
 
 The release served is whatever the store's pointer graph names (see
 :mod:`scograph.store.pointer`); it is re-read every ``pointer_ttl`` seconds, so
@@ -42,6 +44,7 @@ from scograph.store.base import (
     StoreBusy,
 )
 from scograph.sparql.guard import check_query
+from scograph.store.cache import ResultCache
 from scograph.store.embedded import GRAPH_FORMATS, RESULTS_FORMATS
 from scograph.store.pointer import CurrentRelease, parse_pointer_rows, read_query
 
@@ -104,6 +107,8 @@ class RemoteStore(Store):
         pointer_ttl: float = 2.0,
         connect_timeout: float = 5.0,
         auth: requests.auth.AuthBase | tuple[str, str] | None = None,
+        result_cache_bytes: int = 64 * 1024 * 1024,
+        result_cache_entry_bytes: int = 1024 * 1024,
     ):
         if not query_url.startswith(("http://", "https://")):
             raise RemoteStoreError(f"store URL must be an http(s) URL of a SPARQL endpoint, got {query_url!r}")
@@ -125,6 +130,9 @@ class RemoteStore(Store):
         self._session.auth = auth
         self._pointer_lock = threading.Lock()
         self._pointer: _CachedPointer | None = None
+        # Keyed on the release version too: after a publish the new release's answers are
+        # computed afresh, and the old entries age out of the LRU.
+        self._cache = ResultCache(result_cache_bytes, result_cache_entry_bytes) if result_cache_bytes > 0 else None
         self.current()  # fail fast: unreachable store or nothing published
 
     # -- the release served ----------------------------------------------------------------
@@ -235,6 +243,18 @@ class RemoteStore(Store):
             raise ValueError(f"unsupported graph media type {graph_media_type}")
         timeout = self.query_timeout if timeout is None else min(timeout, self.query_timeout)
         cap = self.max_results if max_results is None else min(max_results, self.max_results)
+        key = (
+            current.version,
+            query,
+            graph_media_type if info.returns_graph else results_media_type,
+            tuple(default_graph_uris),
+            tuple(named_graph_uris),
+            cap,
+        )
+        if self._cache is not None:
+            cached = self._cache.get(key)
+            if cached is not None:
+                return cached
         if not self._slots.acquire(timeout=self._queue_timeout):
             raise StoreBusy("too many queries are running; try again shortly")
         try:
@@ -244,7 +264,10 @@ class RemoteStore(Store):
             )
         finally:
             self._slots.release()
-        return self._outcome(content_type, body, current, results_media_type, graph_media_type, cap)
+        outcome = self._outcome(content_type, body, current, results_media_type, graph_media_type, cap)
+        if self._cache is not None:
+            self._cache.put(key, outcome)
+        return outcome
 
     def _dataset_params(
         self, current: CurrentRelease, default_graph_uris: Sequence[str], named_graph_uris: Sequence[str]
@@ -364,7 +387,10 @@ class RemoteStore(Store):
     def status(self) -> dict:
         """For ``/healthz``: the endpoint and how many of this process's query slots are free."""
         idle = self._slots._value  # BoundedSemaphore keeps its count here; read-only use
-        return {"store": self.query_url, "workers": self._max_concurrent, "idle": idle, "running": self._max_concurrent - idle}
+        status = {"store": self.query_url, "workers": self._max_concurrent, "idle": idle, "running": self._max_concurrent - idle}
+        if self._cache is not None:
+            status["result_cache"] = self._cache.status()
+        return status
 
     def close(self) -> None:
         self._session.close()

@@ -1,0 +1,54 @@
+"""A bounded cache of serialized query results, shared by both stores.
+
+A release never changes, so an answer stays right for as long as the release
+is served: the stores key entries on the query, the negotiated format, the
+dataset, the result cap and (for a remote store, whose release can change
+under it) the release version.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from scograph.store.base import QueryOutcome
+
+
+class ResultCache:
+    """A thread-safe LRU of serialized results, bounded in bytes."""
+
+    def __init__(self, max_bytes: int, max_entry_bytes: int):
+        self.max_bytes = max_bytes
+        self.max_entry_bytes = min(max_entry_bytes, max_bytes)
+        self._entries: OrderedDict[tuple, QueryOutcome] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple) -> QueryOutcome | None:
+        with self._lock:
+            outcome = self._entries.get(key)
+            if outcome is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return outcome
+
+    def put(self, key: tuple, outcome: QueryOutcome) -> None:
+        size = len(outcome.body) + sum(len(part) for part in key if isinstance(part, str))
+        if size > self.max_entry_bytes:
+            return
+        with self._lock:
+            if key in self._entries:
+                return
+            self._entries[key] = outcome
+            self._bytes += size
+            while self._bytes > self.max_bytes and self._entries:
+                old_key, old = self._entries.popitem(last=False)
+                self._bytes -= len(old.body) + sum(len(part) for part in old_key if isinstance(part, str))
+
+    def status(self) -> dict:
+        with self._lock:
+            return {"entries": len(self._entries), "bytes": self._bytes, "hits": self.hits, "misses": self.misses}
