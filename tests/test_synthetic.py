@@ -11,6 +11,7 @@ import pytest
 
 from scograph.build import build
 from scograph.config import Settings
+from scograph.examples import example_queries
 from scograph.synthetic import SyntheticError, generate
 from tests.conftest import REPO
 
@@ -37,8 +38,22 @@ def test_same_arguments_give_the_same_files(corpus, tmp_path):
     assert not comparison.diff_files
 
 
-def test_it_builds_and_passes_the_shapes(corpus, tmp_path):
-    release = build(Settings(source_root=corpus.out, build_dir=tmp_path / "build"))
+@pytest.fixture(scope="module")
+def corpus_release(corpus, tmp_path_factory):
+    return build(Settings(source_root=corpus.out, build_dir=tmp_path_factory.mktemp("synthetic-build")))
+
+
+def _answers(store: ox.Store, query: str) -> list[tuple[str, ...]]:
+    """A query's answer as sorted rows of N-Triples terms (SELECT) or sorted triples (CONSTRUCT)."""
+    result = store.query(query, use_default_graph_as_union=True)
+    if isinstance(result, ox.QuerySolutions):
+        names = [v.value for v in result.variables]
+        return sorted(tuple(str(row[name]) if row[name] is not None else "" for name in names) for row in result)
+    return sorted((str(t.subject), str(t.predicate), str(t.object)) for t in result)
+
+
+def test_it_builds_and_passes_the_shapes(corpus, corpus_release):
+    release = corpus_release
     assert release.manifest["validation"]["violations"] == 0
     store = ox.Store.read_only(str(release.store_path))
     try:
@@ -56,6 +71,26 @@ def test_it_builds_and_passes_the_shapes(corpus, tmp_path):
         assert memberships > 20 * documents and citations > 5 * documents and events > corpus.copies
     finally:
         del store
+
+
+def test_anchored_examples_answer_the_same_however_large_the_corpus(corpus, corpus_release, release):
+    """An example about the Initiative (or the SCO, or the Forum) must not pick up the other
+    documents' clauses and memberships: its answer on the corpus is its answer on the real data.
+    Only the examples marked ``# scope: corpus`` ask the whole dataset, and those must grow."""
+    real = ox.Store.read_only(str(release.store_path))
+    grown = ox.Store.read_only(str(corpus_release.store_path))
+    examples = example_queries()
+    assert sum(e.corpus_wide for e in examples) < len(examples) // 2
+    try:
+        for example in examples:
+            alone, among_copies = _answers(real, example.query), _answers(grown, example.query)
+            assert alone, f"{example.slug} has no answer on the real data"
+            if example.corpus_wide:
+                assert set(alone) < set(among_copies), f"{example.slug} should also find the copies' resources"
+            else:
+                assert among_copies == alone, f"{example.slug} answers differently once other documents are added"
+    finally:
+        del real, grown
 
 
 def test_command_line_errors_are_clear(corpus, tmp_path):
