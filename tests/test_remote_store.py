@@ -12,7 +12,8 @@ from rdflib.compare import isomorphic
 
 from scograph.publish import publish
 from scograph.store.base import QueryError, QueryRefused, QueryTimeout
-from scograph.store.remote import RemoteStore, RemoteStoreError, rewrite_iris
+from scograph.sparql.guard import rewrite_iris
+from scograph.store.remote import RemoteStore, RemoteStoreError
 from tests.triplestores import oxigraph_server, virtuoso_server
 
 pytestmark = pytest.mark.remote
@@ -156,6 +157,20 @@ def test_graph_iris_are_rewritten_only_outside_strings_and_comments():
     )
 
 
+def test_graph_iris_are_rewritten_however_they_are_written():
+    mapping = {"http://x/graph/data": "http://x/graph/data/v/1"}
+    query = (
+        "BASE <http://x/> PREFIX g: <http://x/graph/> PREFIX d: <http://x/graph/data>\n"
+        "SELECT * WHERE { GRAPH g:data { ?s ?p ?o } GRAPH <graph/data> { ?s ?p ?o } GRAPH d: { ?s g:data 'g:data' } }"
+    )
+    assert rewrite_iris(query, mapping) == (
+        "BASE <http://x/> PREFIX g: <http://x/graph/> PREFIX d: <http://x/graph/data>\n"
+        "SELECT * WHERE { GRAPH <http://x/graph/data/v/1> { ?s ?p ?o } GRAPH <http://x/graph/data/v/1> { ?s ?p ?o } "
+        "GRAPH <http://x/graph/data/v/1> { ?s <http://x/graph/data/v/1> 'g:data' } }"
+    )
+    assert rewrite_iris("SELECT * WHERE { GRAPH g:data { ?s ?p ?o } }", mapping) == "SELECT * WHERE { GRAPH g:data { ?s ?p ?o } }"
+
+
 def test_an_empty_store_is_a_clear_error(tmp_path):
     with oxigraph_server(tmp_path) as server:
         with pytest.raises(RemoteStoreError, match="no scograph release is published"):
@@ -170,6 +185,10 @@ def test_from_and_protocol_datasets_name_logical_graphs(remote, release):
     assert int(remote.select(prefixed)[0]["n"]) == release.graphs[ontology]
     by_protocol = remote.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graph_uris=[ontology])
     assert int(by_protocol[0]["n"]) == release.graphs[ontology]
+    in_graph = f"PREFIX g: <{release.base_iri}graph/> SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH g:ontology {{ ?s ?p ?o }} }}"
+    assert int(remote.select(in_graph)[0]["n"]) == release.graphs[ontology]
+    relative = f"BASE <{release.base_iri}> SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <graph/ontology> {{ ?s ?p ?o }} }}"
+    assert int(remote.select(relative)[0]["n"]) == release.graphs[ontology]
     with pytest.raises(QueryRefused):
         remote.run("SELECT * FROM <http://127.0.0.1:1/elsewhere> WHERE { ?s ?p ?o }")
     with pytest.raises(QueryRefused):

@@ -12,7 +12,8 @@ looked at. It refuses
   (a public endpoint must never be made to fetch a remote document).
 
 It also tells the query form (SELECT, ASK, CONSTRUCT, DESCRIBE), which content
-negotiation needs before the query runs. A query the guard lets through may
+negotiation needs before the query runs, and :func:`rewrite_iris` uses the same
+tokens to rename IRIs (the remote store maps graph names with it). A query the guard lets through may
 still be malformed: the engine's parser has the last word.
 
 This is the first of two walls: query worker processes also run without a
@@ -172,3 +173,51 @@ def _resolve(kind: str | None, text: str, prefixes: dict[str, str], base: str) -
             raise QueryError(f"prefix {prefix}: is not declared")
         return prefixes[prefix] + re.sub(r"\\(.)", r"\1", local)
     return None
+
+
+def rewrite_iris(query: str, mapping: dict[str, str]) -> str:
+    """Write ``<mapping[iri]>`` wherever the query names a key of ``mapping``.
+
+    An IRI counts however it is written: in full, relative to ``BASE`` or as a
+    prefixed name. Strings, comments and the prologue (``PREFIX`` / ``BASE``
+    declarations) are left as written.
+    """
+    if not mapping:
+        return query
+    return _rewrite(query, tuple(sorted(mapping.items())))
+
+
+@lru_cache(maxsize=2048)
+def _rewrite(query: str, mapping_items: tuple[tuple[str, str], ...]) -> str:
+    mapping = dict(mapping_items)
+    prefixes: dict[str, str] = {}
+    base = ""
+    expecting: str | None = None  # "prefix-name", "prefix-iri", "base-iri"
+    pending_prefix = ""
+    out: list[str] = []
+    for match in _TOKEN.finditer(query):  # the tokens cover the whole text, so joining them gives it back
+        kind, text = match.lastgroup, match.group()
+        out.append(text)
+        if kind in ("space", "comment"):
+            continue
+        if expecting == "prefix-name":
+            pending_prefix = text[:-1] if kind == "pname" and text.endswith(":") else ""
+            expecting = "prefix-iri"
+        elif expecting == "prefix-iri":
+            if kind == "iri":
+                prefixes[pending_prefix] = urljoin(base, _unescape_iri(text[1:-1]))
+            expecting = None
+        elif expecting == "base-iri":
+            if kind == "iri":
+                base = urljoin(base, _unescape_iri(text[1:-1]))
+            expecting = None
+        elif kind == "word" and text.upper() in ("PREFIX", "BASE"):
+            expecting = "prefix-name" if text.upper() == "PREFIX" else "base-iri"
+        elif kind in ("iri", "pname"):
+            try:
+                iri = _resolve(kind, text, prefixes, base)
+            except QueryError:  # an undeclared prefix: the engine will say so
+                continue
+            if iri in mapping:
+                out[-1] = f"<{mapping[iri]}>"
+    return "".join(out)

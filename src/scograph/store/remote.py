@@ -15,9 +15,8 @@ names stay the logical ones (``{base}graph/data``): IRIs of the release's
 graphs are mapped to the stored, versioned graphs on the way out and back on
 the way in, and the protocol dataset (``default-graph-uri`` /
 ``named-graph-uri``) is always limited to the current release's graphs, so the
-pointer graph and other releases are never visible. (A graph IRI is mapped
-where it is written in full, ``<...>``; ``FROM`` is mapped however it is
-written, but a prefixed name in a ``GRAPH`` pattern is not: write it in full.)
+pointer graph and other releases are never visible. A graph IRI is mapped
+however the query writes it: in full, relative to ``BASE`` or as a prefixed name.
 """
 
 from __future__ import annotations
@@ -43,7 +42,7 @@ from scograph.store.base import (
     Store,
     StoreBusy,
 )
-from scograph.sparql.guard import check_query
+from scograph.sparql.guard import check_query, rewrite_iris
 from scograph.store.cache import ResultCache
 from scograph.store.embedded import GRAPH_FORMATS, RESULTS_FORMATS
 from scograph.store.pointer import CurrentRelease, parse_pointer_rows, read_query
@@ -57,32 +56,6 @@ EMPTY_GRAPH = "urn:scograph:no-such-graph"
 
 class RemoteStoreError(Exception):
     """The remote store cannot serve: unreachable, no release published, or ambiguous."""
-
-
-# Tokens that may contain "<...>" without being IRIs (strings, comments) are matched first and kept.
-_TOKENS = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"'
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r"|#[^\n]*"
-    r'|<([^<>"{}|^`\\\x00-\x20]*)>',
-    re.DOTALL,
-)
-
-
-def rewrite_iris(query: str, mapping: dict[str, str]) -> str:
-    """Replace full IRIs ``<a>`` by ``<mapping[a]>`` outside strings and comments."""
-    if not mapping:
-        return query
-
-    def replace(match: re.Match) -> str:
-        iri = match.group(1)
-        if iri is not None and iri in mapping:
-            return f"<{mapping[iri]}>"
-        return match.group(0)
-
-    return _TOKENS.sub(replace, query)
 
 
 @dataclass
