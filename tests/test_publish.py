@@ -18,7 +18,7 @@ from rdflib.compare import isomorphic
 
 from scograph.build import build
 from scograph.config import Settings
-from scograph.publish import PublishError, chunks, publish
+from scograph.publish import PublishError, chunks, current_release, publish
 from scograph.store.pointer import pointer_graph_iri
 from scograph.store.remote import RemoteStore
 from tests.conftest import REPO
@@ -30,18 +30,26 @@ pytestmark = pytest.mark.remote
 GRAPH_COUNTS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 
 
-@pytest.fixture(scope="module")
-def second_release(tmp_path_factory):
+def _release_with_comment(root, comment: str):
     """A release of the same base IRI with one more triple: what a routine update looks like."""
-    root = tmp_path_factory.mktemp("sources-b")
     for name in ("ontology", "data", "shapes"):
         shutil.copytree(REPO / name, root / name)
     (root / "data" / "zz-update.ttl").write_text(
         "<https://w3id.org/scograph/id/place/qingdao> <http://www.w3.org/2000/01/rdf-schema#comment> "
-        '"Host city of the 2024 Forum."@en .\n',
+        f'"{comment}"@en .\n',
         "utf-8",
     )
     return build(Settings(source_root=root, build_dir=root / "build"))
+
+
+@pytest.fixture(scope="module")
+def second_release(tmp_path_factory):
+    return _release_with_comment(tmp_path_factory.mktemp("sources-b"), "Host city of the 2024 Forum.")
+
+
+@pytest.fixture(scope="module")
+def third_release(tmp_path_factory):
+    return _release_with_comment(tmp_path_factory.mktemp("sources-c"), "Host city of the 2024 Green Development Forum.")
 
 
 @pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
@@ -71,8 +79,14 @@ def _stored_graphs(server) -> set[str]:
     return {g for g in graphs if g.startswith("https://w3id.org/scograph/")}
 
 
-def _expected_graphs(release) -> set[str]:
-    return {f"{g}/v/{release.version}" for g in release.graphs} | {pointer_graph_iri(release.base_iri)}
+def _expected_graphs(server, release) -> set[str]:
+    """The graphs a store should hold when ``release`` is served: its versioned graphs and the pointer."""
+    served = current_release(server.target, release.base_iri)
+    assert served is not None and served.version == release.version
+    assert set(served.graphs) == set(release.graphs)
+    for logical, physical in served.graphs.items():
+        assert physical.startswith(f"{logical}/v/{release.version}/"), physical
+    return set(served.graphs.values()) | {pointer_graph_iri(release.base_iri)}
 
 
 def test_a_reader_during_republish_sees_only_complete_releases(server, release, second_release):
@@ -112,7 +126,7 @@ def test_a_reader_during_republish_sees_only_complete_releases(server, release, 
     assert observed[0] == release.graphs and observed[-1] == second_release.graphs
     assert len(observed) > 5
     # The previous release's graphs are gone; only the new release and the pointer remain.
-    assert _stored_graphs(server) == _expected_graphs(second_release)
+    assert _stored_graphs(server) == _expected_graphs(server, second_release)
 
 
 def test_an_interrupted_publish_leaves_the_old_release_served(server, release, second_release):
@@ -127,7 +141,7 @@ def test_an_interrupted_publish_leaves_the_old_release_served(server, release, s
     reader = RemoteStore(server.query_url)
     assert reader.version == release.version
     assert _counts(reader) == release.graphs
-    assert _stored_graphs(server) == _expected_graphs(release), "the partial upload was dropped"
+    assert _stored_graphs(server) == _expected_graphs(server, release), "the partial upload was dropped"
 
 
 def test_a_server_error_mid_publish_names_the_server_and_leaves_the_old_release(server, release, second_release):
@@ -139,7 +153,43 @@ def test_a_server_error_mid_publish_names_the_server_and_leaves_the_old_release(
     assert "/no-such-endpoint" in message and f"release {release.version} is still served" in message
     reader = RemoteStore(server.query_url)
     assert reader.version == release.version and _counts(reader) == release.graphs
-    assert _stored_graphs(server) == _expected_graphs(release), "the uploaded graphs were dropped (through the GSP)"
+    assert _stored_graphs(server) == _expected_graphs(server, release), "the uploaded graphs were dropped (through the GSP)"
+
+
+def test_of_two_racing_publishes_one_wins_whole_and_the_other_says_so(server, release, second_release, third_release):
+    """Another publish starts and finishes while this one is uploading: the pointer switch is a
+    compare-and-swap, so this one must not overwrite the winner, nor drop the winner's graphs."""
+    publish(release, server.target, grace=0)
+    winner = []
+
+    def race(_graph: str, _done: int, _total: int) -> None:
+        if not winner:
+            winner.append(publish(second_release, server.target, grace=0))
+
+    with pytest.raises(PublishError) as lost:
+        publish(third_release, server.target, progress=race, grace=0)
+    assert winner and winner[0].version == second_release.version and not winner[0].skipped
+    message = str(lost.value)
+    assert "another publish" in message and f"now names release {second_release.version}" in message
+    assert f"release {second_release.version} is still served" in message
+    reader = RemoteStore(server.query_url, pointer_ttl=0)
+    assert reader.version == second_release.version and _counts(reader) == second_release.graphs
+    assert _stored_graphs(server) == _expected_graphs(server, second_release), "the loser left graphs behind"
+
+
+def test_two_runs_publishing_the_same_release_leave_one_copy(server, release, second_release):
+    publish(release, server.target, grace=0)
+    winner = []
+
+    def race(_graph: str, _done: int, _total: int) -> None:
+        if not winner:
+            winner.append(publish(second_release, server.target, grace=0))
+
+    outcome = publish(second_release, server.target, progress=race, grace=0)
+    assert outcome.skipped and outcome.graphs == winner[0].graphs
+    reader = RemoteStore(server.query_url, pointer_ttl=0)
+    assert reader.version == second_release.version and _counts(reader) == second_release.graphs
+    assert _stored_graphs(server) == _expected_graphs(server, second_release), "the surplus copy was not dropped"
 
 
 def test_two_front_ends_on_one_store_answer_the_same_and_follow_a_publish(server, release, second_release):

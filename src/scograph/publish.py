@@ -3,19 +3,27 @@
 Readers never see half a release:
 
 1. each graph of the release is uploaded (in chunks, with progress) to a
-   *versioned* graph ``{graph}/v/{version}`` that no reader looks at yet;
+   *versioned* graph ``{graph}/v/{version}/{publish id}`` that no reader looks at yet;
 2. the triple count of every uploaded graph is checked against the manifest;
 3. one SPARQL Update rewrites the pointer graph ``{base}graph/current``
-   (:mod:`scograph.store.pointer`): from then on readers query the new graphs;
+   (:mod:`scograph.store.pointer`), only if it still names the release this
+   publish started from: from then on readers query the new graphs;
 4. after a grace period (queries already running on the old graphs finish and
    readers' cached pointers expire) the previous release's graphs are dropped.
 
 If anything fails before step 3, the graphs uploaded so far are dropped and the
 previous release stays served; the error names the server and the graph.
+
+Two publishes may race to one store (two operators, a retried CI job): each
+writes its own graphs (the publish id), the pointer switch is a compare-and-swap,
+and graphs the pointer names are never dropped. The loser of the switch fails
+saying which release won, and leaves nothing behind; if both published the same
+release, the loser reports it as already served.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -166,6 +174,11 @@ def current_release(target: Target, base_iri: str) -> CurrentRelease | None:
     return found[0] if found else None
 
 
+def _new_publish_id() -> str:
+    """When the publish started (UTC) and a random part: unique, and tells an operator its age."""
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
+
+
 def _release_graphs(release: Release) -> dict[str, list[ox.Triple]]:
     """The release's triples by named graph, read from its N-Quads dump."""
     graphs: dict[str, list[ox.Triple]] = {g: [] for g in release.graphs}
@@ -238,7 +251,8 @@ def publish(
     log(f"publishing release {version} to {target.gsp_url}" + (f" (replacing {previous.version})" if previous else ""))
 
     graphs = _release_graphs(release)
-    stored = {logical: versioned_graph_iri(logical, version) for logical in sorted(graphs)}
+    publish_id = _new_publish_id()
+    stored = {logical: versioned_graph_iri(logical, version, publish_id) for logical in sorted(graphs)}
     uploaded: list[str] = []
     try:
         for logical, physical in stored.items():
@@ -257,13 +271,23 @@ def publish(
                     f"graph <{physical}> on {target.gsp_url} holds {found} triples after upload, expected {expected}"
                 )
         new = CurrentRelease(base, version, dict(stored))
-        server.update("switching the current release", switch_update(new, pointer_exists=previous is not None))
+        server.update("switching the current release", switch_update(new, previous=previous))
         check = current_release(target, base)
-        if check is None or check.version != version:
-            raise PublishError(f"the pointer graph on {target.update_url} does not name release {version} after the switch")
+        if check is not None and check.version == version and check.graphs != new.graphs:
+            # A concurrent publish of this same release switched first: it is served, ours is surplus.
+            _drop_quietly(server, uploaded, log, served=check)
+            log(f"release {version} was published to {target.query_url} by another run meanwhile; it is served")
+            return PublishOutcome(version, previous.version if previous else None, check.graphs, 0, skipped=True)
+        if check is None or check.graphs != new.graphs:
+            now = f"release {check.version}" if check else "no release"
+            raise PublishError(
+                f"another publish changed the current release on {target.query_url} while this one was uploading "
+                f"(it now names {now}); release {version} was not switched in"
+            )
     except BaseException as exc:
-        _drop_quietly(server, uploaded, log)
-        kept = f"release {previous.version} is still served" if previous else "nothing was published"
+        served = _served_or_none(target, base)
+        _drop_quietly(server, uploaded, log, served=served)
+        kept = f"release {served.version} is still served" if served else "nothing was published"
         if isinstance(exc, PublishError):
             raise PublishError(f"{exc}\nThe uploaded graphs were dropped; {kept}.") from None
         raise
@@ -274,12 +298,24 @@ def publish(
         if stale and grace > 0:
             log(f"waiting {grace:g} s for readers of release {previous.version} before dropping its graphs")
             time.sleep(grace)
-        _drop_quietly(server, stale, log)
+        _drop_quietly(server, stale, log, served=_served_or_none(target, base))
     return PublishOutcome(version, previous.version if previous else None, stored, sum(len(t) for t in graphs.values()))
 
 
-def _drop_quietly(server: _Server, graphs: Iterable[str], log: Log) -> None:
+def _served_or_none(target: Target, base_iri: str) -> CurrentRelease | None:
+    try:
+        return current_release(target, base_iri)
+    except PublishError:  # the server went away: then nothing can be dropped either
+        return None
+
+
+def _drop_quietly(server: _Server, graphs: Iterable[str], log: Log, *, served: CurrentRelease | None) -> None:
+    """Drop graphs, never one the pointer names right now (a concurrent publish may have switched to it)."""
+    keep = set(served.graphs.values()) if served else set()
     for graph in graphs:
+        if graph in keep:
+            log(f"keeping <{graph}>: the current release uses it")
+            continue
         try:
             server.drop(graph)
         except PublishError as exc:

@@ -1,9 +1,11 @@
 """The "current release" pointer graph of a remote triplestore.
 
 ``scograph publish`` never overwrites the graphs readers are using. It loads a
-release into *versioned* graphs (``{base}graph/data/v/{version}``...), checks
-them, then rewrites one small pointer graph, ``{base}graph/current``, with a
-single SPARQL Update operation. Readers (:class:`scograph.store.remote.RemoteStore`)
+release into *versioned* graphs (``{base}graph/data/v/{version}/{publish id}``...),
+checks them, then rewrites one small pointer graph, ``{base}graph/current``, with a
+single SPARQL Update operation that only applies if the pointer still names the
+release the publish started from (compare-and-swap), so that of two publishes
+racing to the same store one wins and the other sees it lost. Readers (:class:`scograph.store.remote.RemoteStore`)
 read the pointer and query only the graphs it names, so they see either the
 whole old release or the whole new one, and front ends keep no state of their
 own: any number of them can share one store.
@@ -13,7 +15,7 @@ The pointer uses existing vocabularies only::
     <{base}dataset> dcat:hasCurrentVersion <{base}dataset/release/{version}> .
     <{base}dataset/release/{version}> owl:versionInfo "{version}" ;
         dcterms:hasPart <{base}graph/data/v/{version}> , ... .
-    <{base}graph/data/v/{version}> dcterms:isVersionOf <{base}graph/data> .
+    <{base}graph/data/v/{version}/{publish id}> dcterms:isVersionOf <{base}graph/data> .
 """
 
 from __future__ import annotations
@@ -30,9 +32,12 @@ def pointer_graph_iri(base_iri: str) -> str:
     return f"{base_iri}graph/current"
 
 
-def versioned_graph_iri(graph_iri: str, version: str) -> str:
-    """Where a release's graph is stored in a remote store: ``{graph}/v/{version}``."""
-    return f"{graph_iri}/v/{version}"
+def versioned_graph_iri(graph_iri: str, version: str, publish_id: str) -> str:
+    """Where one publish of a release stores a graph: ``{graph}/v/{version}/{publish_id}``.
+
+    The publish id keeps two publishes of the same release (two operators, a retried
+    job) from writing into each other's graphs, or into the graphs being served."""
+    return f"{graph_iri}/v/{version}/{publish_id}"
 
 
 def release_iri(base_iri: str, version: str) -> str:
@@ -75,22 +80,29 @@ def pointer_triples(current: CurrentRelease) -> str:
     return "\n".join(lines)
 
 
-def switch_update(current: CurrentRelease, *, pointer_exists: bool) -> str:
-    """One SPARQL Update that makes ``current`` the served release.
+def switch_update(current: CurrentRelease, *, previous: CurrentRelease | None) -> str:
+    """One SPARQL Update that makes ``current`` the served release, if ``previous`` still is.
 
-    When a pointer exists it is replaced by a *single* DELETE/INSERT operation,
-    which a store applies all-or-nothing. (Virtuoso instantiates no INSERT
-    template when the WHERE clause has no solution, so the very first publish,
-    which no reader can be watching yet, uses INSERT DATA instead.)
+    The pointer is replaced by a *single* DELETE/INSERT operation, which a store
+    applies all-or-nothing, and whose WHERE clause matches only while the pointer
+    names ``previous`` (or, for the first publish, while there is no pointer): if
+    another publish switched in the meantime, nothing changes, and the caller's
+    read-back shows it lost. (Both stores instantiate no template when the WHERE
+    clause has no solution, which is what makes this a compare-and-swap.)
     """
     graph = _iri(pointer_graph_iri(current.base_iri))
     body = pointer_triples(current)
-    if not pointer_exists:
-        return f"INSERT DATA {{ GRAPH {graph} {{\n{body}\n}} }}"
+    if previous is None:
+        return (
+            f"INSERT {{ GRAPH {graph} {{\n{body}\n}} }}\n"
+            f"WHERE {{ FILTER NOT EXISTS {{ GRAPH {graph} {{ ?s ?p ?o }} }} }}"
+        )
+    dataset = _iri(current.base_iri + "dataset")
+    expected = _iri(release_iri(previous.base_iri, previous.version))
     return (
         f"DELETE {{ GRAPH {graph} {{ ?s ?p ?o }} }}\n"
         f"INSERT {{ GRAPH {graph} {{\n{body}\n}} }}\n"
-        f"WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}"
+        f"WHERE {{ GRAPH {graph} {{ {dataset} <{DCAT_HAS_CURRENT_VERSION}> {expected} . ?s ?p ?o }} }}"
     )
 
 
