@@ -6,13 +6,17 @@ For each size (synthetic corpora from ``scograph synthetic``) this measures
   time-stamped as they arrive) and peak RSS (``ru_maxrss`` of the child);
 - ``scograph publish`` into a real Oxigraph server started here: wall time, and
   the server's peak RSS (``VmHWM``) after loading;
-- query latency of the example queries (``src/scograph/queries/*.rq``) through
-  the embedded store (the app's query worker pool) and through the remote store
-  (Oxigraph server over HTTP): p50 / p95 over repeated runs.
+- query latency of the example queries (``src/scograph/queries/*.rq``, anchored
+  on named resources) and of the same questions asked of the whole corpus
+  (``benchmarks/corpus_queries/*.rq``), through the embedded store (the app's
+  query worker pool) and through the remote store (Oxigraph server over HTTP):
+  p50 / p95 per query over repeated runs, and the p50 of all runs pooled.
 
 Usage::
 
     python benchmarks/scale_bench.py --sizes 10000 100000 1000000 --out benchmarks/scale-results.json
+    # query latency again on builds kept by an earlier run with --workdir DIR:
+    python benchmarks/scale_bench.py --sizes 1000000 --workdir DIR --queries-only
 
 Results are written as JSON (and printed as a table); ``REPORT-scale.md`` quotes them.
 """
@@ -32,8 +36,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 QUERIES = REPO / "src" / "scograph" / "queries"
+CORPUS_QUERIES = REPO / "benchmarks" / "corpus_queries"
 SCOGRAPH = [sys.executable, "-m", "scograph"]
-sys.path.insert(0, str(REPO / "tests"))  # the test helpers start Oxigraph servers the same way
+sys.path.insert(0, str(REPO))  # the test helpers (tests/triplestores.py) start Oxigraph servers the same way
 
 
 def run_timed(command: list[str], *, env: dict | None = None) -> tuple[float, int, list[tuple[float, str]], str]:
@@ -80,28 +85,79 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def query_latencies(store, repeats: int) -> dict[str, dict[str, float]]:
+def query_latencies(store, repeats: int, directory: Path = QUERIES) -> dict[str, dict]:
+    """p50 / p95 per query, and every run's time (``runs_ms``) for the pooled summary."""
     out = {}
-    for path in sorted(QUERIES.glob("*.rq")):
+    for path in sorted(directory.glob("*.rq")):
         query = path.read_text("utf-8")
-        store.run(query)  # warm caches
+        answer = store.run(query)  # warm caches
         times = []
         for _ in range(repeats):
             start = time.perf_counter()
             store.run(query)
             times.append((time.perf_counter() - start) * 1000)
-        out[path.stem] = {"p50_ms": round(statistics.median(times), 2), "p95_ms": round(percentile(times, 0.95), 2)}
+        out[path.stem] = {
+            "p50_ms": round(statistics.median(times), 2),
+            "p95_ms": round(percentile(times, 0.95), 2),
+            "rows": answer.count,
+            "runs_ms": [round(x, 3) for x in times],
+        }
     return out
 
 
-def summarise(latencies: dict[str, dict[str, float]]) -> dict[str, float]:
+def summarise(latencies: dict[str, dict]) -> dict[str, float]:
     p50s = [v["p50_ms"] for v in latencies.values()]
+    pooled = [x for v in latencies.values() for x in v.get("runs_ms", [])]
     return {
         "median_of_p50_ms": round(statistics.median(p50s), 2),
         "max_p50_ms": round(max(p50s), 2),
         "queries_p50_under_10ms": sum(1 for p in p50s if p < 10),
         "queries": len(p50s),
+        # Every run of every query, as if users ran each example equally often (no cache).
+        "pooled_p50_ms": round(statistics.median(pooled), 2) if pooled else None,
+        "pooled_p95_ms": round(percentile(pooled, 0.95), 2) if pooled else None,
     }
+
+
+def bench_queries(release, workdir: Path, size: int, repeats: int, with_remote: bool, result: dict) -> None:
+    """Latency of the examples and of the corpus-wide questions, embedded and (optionally) remote."""
+    from scograph.store.embedded import EmbeddedStore
+
+    # No result cache: every run reaches the engine (a cached answer costs ~0 ms and says nothing).
+    store = EmbeddedStore(release, result_cache_bytes=0)
+    store.start()
+    try:
+        for key, directory in (("embedded_queries", QUERIES), ("embedded_corpus_queries", CORPUS_QUERIES)):
+            result[key] = query_latencies(store, repeats, directory)
+    finally:
+        store.close()
+    result["embedded_summary"] = summarise(result["embedded_queries"])
+    result["embedded_corpus_summary"] = summarise(result["embedded_corpus_queries"])
+    if not with_remote:
+        return
+    from tests.triplestores import oxigraph_server
+
+    from scograph.store.remote import RemoteStore
+
+    server_dir = workdir / f"oxigraph-{size}"
+    shutil.rmtree(server_dir, ignore_errors=True)
+    server_dir.mkdir()
+    with oxigraph_server(server_dir) as server:
+        wall, rss, _lines, _ = run_timed(
+            [*SCOGRAPH, "publish", "--to", server.root_url, "--release", str(release.path), "--grace", "0"]
+        )
+        result["publish_s"] = round(wall, 2)
+        result["publish_client_peak_rss_mib"] = rss
+        result["oxigraph_store_bytes"] = sum(p.stat().st_size for p in (server_dir / "data").rglob("*") if p.is_file())
+        remote = RemoteStore(server.query_url, pointer_ttl=60, max_results=20_000, result_cache_bytes=0)
+        try:
+            for key, directory in (("remote_queries", QUERIES), ("remote_corpus_queries", CORPUS_QUERIES)):
+                result[key] = query_latencies(remote, repeats, directory)
+        finally:
+            remote.close()
+        result["oxigraph_server_peak_rss_mib"] = server_peak_rss_mib(server.pid)
+    result["remote_summary"] = summarise(result["remote_queries"])
+    result["remote_corpus_summary"] = summarise(result["remote_corpus_queries"])
 
 
 def server_peak_rss_mib(pid: int) -> int:
@@ -177,7 +233,6 @@ def bench_validation(size: int, workdir: Path, validators: list[str]) -> dict:
 
 def bench_size(size: int, workdir: Path, repeats: int, with_remote: bool, validator: str) -> dict:
     from scograph.release import current_release
-    from scograph.store.embedded import EmbeddedStore
 
     result: dict = {"size": size, "validator": validator}
     sources = workdir / f"sources-{size}"
@@ -195,38 +250,7 @@ def bench_size(size: int, workdir: Path, repeats: int, with_remote: bool, valida
     result["store_bytes"] = sum(p.stat().st_size for p in release.store_path.rglob("*") if p.is_file())
     result["dump_nq_bytes"] = (release.path / "scograph.nq").stat().st_size
 
-    # No result cache: every run reaches the engine (a cached answer costs ~0 ms and says nothing).
-    store = EmbeddedStore(release, result_cache_bytes=0)
-    store.start()
-    try:
-        embedded = query_latencies(store, repeats)
-    finally:
-        store.close()
-    result["embedded_queries"] = embedded
-    result["embedded_summary"] = summarise(embedded)
-
-    if with_remote:
-        from triplestores import oxigraph_server
-
-        from scograph.store.remote import RemoteStore
-
-        server_dir = workdir / f"oxigraph-{size}"
-        server_dir.mkdir()
-        with oxigraph_server(server_dir) as server:
-            wall, rss, _lines, _ = run_timed(
-                [*SCOGRAPH, "publish", "--to", server.root_url, "--release", str(release.path), "--grace", "0"]
-            )
-            result["publish_s"] = round(wall, 2)
-            result["publish_client_peak_rss_mib"] = rss
-            result["oxigraph_store_bytes"] = sum(p.stat().st_size for p in (server_dir / "data").rglob("*") if p.is_file())
-            remote = RemoteStore(server.query_url, pointer_ttl=60, max_results=10_000)
-            try:
-                latencies = query_latencies(remote, repeats)
-            finally:
-                remote.close()
-            result["oxigraph_server_peak_rss_mib"] = server_peak_rss_mib(server.pid)
-            result["remote_queries"] = latencies
-            result["remote_summary"] = summarise(latencies)
+    bench_queries(release, workdir, size, repeats, with_remote, result)
     shutil.rmtree(sources, ignore_errors=True)
     return result
 
@@ -244,18 +268,36 @@ def render_markdown(results: dict) -> str:
             f"{ph.get('validate', '')} | {ph.get('dumps', '')} | {ph.get('store_load', '')} | {r['build_peak_rss_mib']} | "
             f"{r['store_bytes'] / 2**20:.0f} | {r.get('publish_s', '-')} | {r.get('oxigraph_server_peak_rss_mib', '-')} |"
         )
-    rows += ["", "Query latency, p50 ms (p95 ms) per example query, engine only (no result cache):", ""]
-    sizes = [r for r in results["sizes"]]
-    header = "| query | " + " | ".join(f"embedded {r['size']:,} | remote {r['size']:,}" for r in sizes) + " |"
-    rows += [header, "| --- |" + " ---: | ---: |" * len(sizes)]
-    for name in sorted(sizes[0]["embedded_queries"]):
+    # Query tables: only runs that measured both query sets (the examples before they were
+    # anchored on the Initiative and the SCO were a different workload).
+    sizes = [r for r in results["sizes"] if "embedded_corpus_queries" in r]
+    if not sizes:
+        return "\n".join(rows) + "\n"
+    for title, key, remote_key in (
+        ("Example queries (`src/scograph/queries/`, anchored)", "embedded_queries", "remote_queries"),
+        ("Corpus-wide questions (`benchmarks/corpus_queries/`)", "embedded_corpus_queries", "remote_corpus_queries"),
+    ):
+        rows += ["", f"{title}: p50 ms (p95 ms), rows in the answer; no result cache.", ""]
+        rows.append("| query | " + " | ".join(f"embedded {r['size']:,} | remote {r['size']:,} | rows {r['size']:,}" for r in sizes) + " |")
+        rows.append("| --- |" + " ---: | ---: | ---: |" * len(sizes))
+        for name in sorted(sizes[0][key]):
+            cells = []
+            for r in sizes:
+                e = r[key].get(name)
+                m = r.get(remote_key, {}).get(name)
+                cells += [f"{e['p50_ms']} ({e['p95_ms']})" if e else "-", f"{m['p50_ms']} ({m['p95_ms']})" if m else "-", f"{e['rows']:,}" if e else "-"]
+            rows.append(f"| {name} | " + " | ".join(cells) + " |")
+        summary_key = key.replace("_queries", "_summary")
+        remote_summary_key = remote_key.replace("_queries", "_summary")
         cells = []
         for r in sizes:
-            e = r["embedded_queries"][name]
-            m = r.get("remote_queries", {}).get(name)
-            cells.append(f"{e['p50_ms']} ({e['p95_ms']})")
-            cells.append(f"{m['p50_ms']} ({m['p95_ms']})" if m else "-")
-        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+            e, m = r[summary_key], r.get(remote_summary_key)
+            cells += [
+                f"{e['pooled_p50_ms']} ({e['pooled_p95_ms']}); {e['queries_p50_under_10ms']}/{e['queries']} < 10 ms",
+                f"{m['pooled_p50_ms']} ({m['pooled_p95_ms']}); {m['queries_p50_under_10ms']}/{m['queries']} < 10 ms" if m else "-",
+                "",
+            ]
+        rows.append("| **all runs pooled** | " + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"
 
 
@@ -268,6 +310,10 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, help="keep corpora and builds here (default: a temporary directory)")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "scale-results.json")
     parser.add_argument("--render", action="store_true", help="only print the markdown tables of --out")
+    parser.add_argument(
+        "--queries-only", action="store_true",
+        help="measure only query latency (and publish), on the builds an earlier run left in --workdir",
+    )
     parser.add_argument(
         "--validation-only", nargs="+", choices=["pyshacl", "fast", "partitioned"], metavar="VALIDATOR",
         help="measure only SHACL validation with these validators (results under 'validation' in --out)",
@@ -285,6 +331,22 @@ def main() -> None:
         return
     if args.render:
         print(render_markdown(json.loads(args.out.read_text())))
+        return
+
+    if args.queries_only:
+        if args.workdir is None:
+            parser.error("--queries-only needs --workdir, the directory an earlier run kept its builds in")
+        from scograph.release import current_release
+
+        results = json.loads(args.out.read_text())
+        for size in args.sizes:
+            entry = next((r for r in results["sizes"] if r["size"] == size and r.get("validator") == args.validator), None)
+            if entry is None:
+                parser.error(f"{args.out} has no {size}-triple entry for validator {args.validator!r} to add to")
+            print(f"== queries at {size} triples", file=sys.stderr, flush=True)
+            bench_queries(current_release(args.workdir / f"build-{size}"), args.workdir, size, args.repeats, not args.no_remote, entry)
+            args.out.write_text(json.dumps(results, indent=2) + "\n")
+            print(json.dumps({k: v for k, v in entry.items() if k.endswith("_summary")}, indent=2), file=sys.stderr)
         return
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="scograph-scale-"))
