@@ -94,24 +94,27 @@ def test_a_reader_during_republish_sees_only_complete_releases(server, release, 
     assert release.graphs != second_release.graphs
     observed: list[dict[str, int]] = []
     errors: list[BaseException] = []
-    stop = threading.Event()
+    stop, reading = threading.Event(), threading.Event()
+    reader = RemoteStore(server.query_url, pointer_ttl=0)
 
     def read() -> None:
-        reader = RemoteStore(server.query_url, pointer_ttl=0)
         try:
             # Bounded: stops when told, or after 3000 reads at most.
             for _ in range(3000):
                 observed.append(_counts(reader))
+                reading.set()
                 if stop.is_set():
                     break
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
         finally:
+            reading.set()
             reader.close()
 
     thread = threading.Thread(target=read)
     thread.start()
     try:
+        assert reading.wait(timeout=30), "the reader never read"
         # Small chunks make the upload long enough for many reads to overlap it.
         publish(second_release, server.target, chunk_triples=150, grace=0.5)
         for _ in range(3):

@@ -171,6 +171,16 @@ def test_graph_iris_are_rewritten_however_they_are_written():
     assert rewrite_iris("SELECT * WHERE { GRAPH g:data { ?s ?p ?o } }", mapping) == "SELECT * WHERE { GRAPH g:data { ?s ?p ?o } }"
 
 
+def test_a_store_that_silently_cuts_results_is_refused(release, tmp_path):
+    """Virtuoso's ResultSetMaxRows answers 200 with the first N rows and no sign of the cut."""
+    with virtuoso_server(tmp_path, result_set_max_rows=50) as server:
+        publish(release, server.target, grace=0)
+        with pytest.raises(RemoteStoreError, match=r"cuts results at 50 rows.*ResultSetMaxRows"):
+            RemoteStore(server.query_url, max_results=100)
+        within = RemoteStore(server.query_url, max_results=49)
+        assert within.select("SELECT ?s WHERE { ?s ?p ?o } LIMIT 5")
+
+
 def test_an_empty_store_is_a_clear_error(tmp_path):
     with oxigraph_server(tmp_path) as server:
         with pytest.raises(RemoteStoreError, match="no scograph release is published"):

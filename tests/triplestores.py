@@ -72,8 +72,8 @@ ServerPort = 127.0.0.1:{http_port}
 ServerRoot = {dir}
 ServerThreads = 8
 [SPARQL]
-; high enough that no test result is silently cut by the server
-ResultSetMaxRows = 10000000
+; high enough that no test result is silently cut by the server (unless a test lowers it)
+ResultSetMaxRows = {max_rows}
 MaxQueryExecutionTime = 30
 """
 
@@ -86,13 +86,15 @@ DB.DBA.RDF_DEFAULT_USER_PERMS_SET('{VIRTUOSO_USER}', 7);
 
 
 @contextlib.contextmanager
-def virtuoso_server(directory: Path) -> Iterator[RunningStore]:
+def virtuoso_server(directory: Path, *, result_set_max_rows: int = 10_000_000) -> Iterator[RunningStore]:
     hint = "apt-get install virtuoso-opensource"
     binary = require_binary("virtuoso-t", hint)
     isql = require_binary("isql-vt", hint)
     sql_port, http_port = free_port(), free_port()
     ini = directory / "virtuoso.ini"
-    ini.write_text(VIRTUOSO_INI.format(dir=directory, sql_port=sql_port, http_port=http_port))
+    ini.write_text(
+        VIRTUOSO_INI.format(dir=directory, sql_port=sql_port, http_port=http_port, max_rows=result_set_max_rows)
+    )
     log = directory / "virtuoso.out"
     with log.open("wb") as out:
         process = subprocess.Popen(

@@ -8,6 +8,12 @@ client gets the same formats whichever store answers.
 Answers are kept in the same bounded result cache as the embedded store's,
 keyed on the release version as well, so a publish is never hidden by it.
 
+Some stores cut long results without saying so (Virtuoso's ``ResultSetMaxRows``
+answers 200 with the first N rows and no header). A truncated answer passed off
+as complete is the one failure a reader cannot notice, so on start-up the store
+is asked for ``max_results + 1`` generated rows, and a store that returns fewer
+is refused with the setting to change.
+
 The release served is whatever the store's pointer graph names (see
 :mod:`scograph.store.pointer`); it is re-read every ``pointer_ttl`` seconds, so
 front ends hold no state and follow ``scograph publish`` on their own. Graph
@@ -82,6 +88,7 @@ class RemoteStore(Store):
         auth: requests.auth.AuthBase | tuple[str, str] | None = None,
         result_cache_bytes: int = 64 * 1024 * 1024,
         result_cache_entry_bytes: int = 1024 * 1024,
+        check_row_limit: bool = True,
     ):
         if not query_url.startswith(("http://", "https://")):
             raise RemoteStoreError(f"store URL must be an http(s) URL of a SPARQL endpoint, got {query_url!r}")
@@ -107,6 +114,8 @@ class RemoteStore(Store):
         # computed afresh, and the old entries age out of the LRU.
         self._cache = ResultCache(result_cache_bytes, result_cache_entry_bytes) if result_cache_bytes > 0 else None
         self.current()  # fail fast: unreachable store or nothing published
+        if check_row_limit:
+            self._check_row_limit()
 
     # -- the release served ----------------------------------------------------------------
 
@@ -155,6 +164,31 @@ class RemoteStore(Store):
             bases = ", ".join(sorted(r.base_iri for r in releases))
             raise RemoteStoreError(f"{self.query_url} holds releases for several base IRIs ({bases}); choose one with base_iri")
         return releases[0]
+
+    def _check_row_limit(self) -> None:
+        """Refuse a store that silently returns fewer rows than ``max_results + 1`` when asked."""
+        wanted = self.max_results + 1
+        digits = max(1, len(str(wanted)))
+        values = " ".join(f"VALUES ?d{i} {{ 0 1 2 3 4 5 6 7 8 9 }}" for i in range(digits))
+        query = f"SELECT ?d0 WHERE {{ {values} }} LIMIT {wanted}"
+        try:
+            response = self._session.post(
+                self.query_url,
+                data={"query": query},
+                headers={"Accept": SPARQL_JSON},
+                timeout=(self.connect_timeout, self.query_timeout),
+            )
+            rows = len(response.json()["results"]["bindings"]) if response.status_code == 200 else None
+        except (requests.RequestException, ValueError, KeyError):
+            rows = None
+        if rows is None:
+            raise RemoteStoreError(f"{self.query_url} could not answer a plain SELECT of {wanted} generated rows")
+        if rows < wanted:
+            raise RemoteStoreError(
+                f"{self.query_url} cuts results at {rows} rows without saying so, below --max-results "
+                f"{self.max_results}: answers could be silently incomplete. Raise the store's row limit "
+                f"(Virtuoso: [SPARQL] ResultSetMaxRows in virtuoso.ini) or lower --max-results below {rows}."
+            )
 
     @property
     def version(self) -> str:
