@@ -10,8 +10,21 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 
 from scograph.store.base import QueryOutcome
+
+
+def result_key(
+    query: str,
+    media_type: str,
+    default_graph_uris: Sequence[str],
+    named_graph_uris: Sequence[str],
+    max_results: int,
+    release_version: str = "",
+) -> tuple:
+    """What identifies one answer: the same key, the same bytes (within one release)."""
+    return (release_version, query, media_type, tuple(default_graph_uris), tuple(named_graph_uris), max_results)
 
 
 class ResultCache:

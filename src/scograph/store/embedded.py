@@ -44,7 +44,7 @@ from multiprocessing.connection import Connection
 from scograph.release import Release
 from scograph.sparql.guard import check_query
 from scograph.store import query_worker
-from scograph.store.cache import ResultCache
+from scograph.store.cache import ResultCache, result_key
 from scograph.store.base import (
     N_TRIPLES,
     SPARQL_JSON,
@@ -354,13 +354,8 @@ class EmbeddedStore(Store):
         if graph_media_type not in GRAPH_FORMATS:
             raise ValueError(f"unsupported graph media type {graph_media_type}")
         effective_max = self.limits.max_results if max_results is None else max_results
-        key = (
-            query,
-            graph_media_type if info.returns_graph else results_media_type,
-            tuple(default_graph_uris),
-            tuple(named_graph_uris),
-            effective_max,
-        )
+        media_type = graph_media_type if info.returns_graph else results_media_type
+        key = result_key(query, media_type, default_graph_uris, named_graph_uris, effective_max)
         if self._cache is not None:
             cached = self._cache.get(key)
             if cached is not None:
@@ -380,8 +375,8 @@ class EmbeddedStore(Store):
             raise QueryError(reply[1])
         if status == "error":
             raise RuntimeError(f"query failed in the worker: {reply[1]}")
-        _ok, _form, media_type, body, count, truncated = reply
-        outcome = QueryOutcome(info.form, media_type, body, count, truncated)
+        _ok, _form, answered_type, body, count, truncated = reply
+        outcome = QueryOutcome(info.form, answered_type, body, count, truncated)
         if self._cache is not None:
             self._cache.put(key, outcome)
         return outcome

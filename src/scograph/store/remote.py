@@ -49,7 +49,7 @@ from scograph.store.base import (
     StoreBusy,
 )
 from scograph.sparql.guard import check_query, rewrite_iris
-from scograph.store.cache import ResultCache
+from scograph.store.cache import ResultCache, result_key
 from scograph.store.embedded import GRAPH_FORMATS, RESULTS_FORMATS
 from scograph.store.pointer import CurrentRelease, parse_pointer_rows, read_query
 
@@ -250,14 +250,8 @@ class RemoteStore(Store):
             raise ValueError(f"unsupported graph media type {graph_media_type}")
         timeout = self.query_timeout if timeout is None else min(timeout, self.query_timeout)
         cap = self.max_results if max_results is None else min(max_results, self.max_results)
-        key = (
-            current.version,
-            query,
-            graph_media_type if info.returns_graph else results_media_type,
-            tuple(default_graph_uris),
-            tuple(named_graph_uris),
-            cap,
-        )
+        media_type = graph_media_type if info.returns_graph else results_media_type
+        key = result_key(query, media_type, default_graph_uris, named_graph_uris, cap, current.version)
         if self._cache is not None:
             cached = self._cache.get(key)
             if cached is not None:
