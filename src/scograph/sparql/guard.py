@@ -12,9 +12,9 @@ looked at. It refuses
   (a public endpoint must never be made to fetch a remote document).
 
 It also tells the query form (SELECT, ASK, CONSTRUCT, DESCRIBE), which content
-negotiation needs before the query runs, and :func:`rewrite_iris` uses the same
-tokens to rename IRIs (the remote store maps graph names with it). A query the guard lets through may
-still be malformed: the engine's parser has the last word.
+negotiation needs before the query runs; :func:`rewrite_iris` uses the same
+tokens to rename IRIs (the remote store maps graph names with it). A query the
+guard lets through may still be malformed: the engine's parser has the last word.
 
 This is the first of two walls: query worker processes also run without a
 network (see :mod:`scograph.store.query_worker`).

@@ -5,16 +5,16 @@ release into *versioned* graphs (``{base}graph/data/v/{version}/{publish id}``..
 checks them, then rewrites one small pointer graph, ``{base}graph/current``, with a
 single SPARQL Update operation that only applies if the pointer still names the
 release the publish started from (compare-and-swap), so that of two publishes
-racing to the same store one wins and the other sees it lost. Readers (:class:`scograph.store.remote.RemoteStore`)
-read the pointer and query only the graphs it names, so they see either the
-whole old release or the whole new one, and front ends keep no state of their
-own: any number of them can share one store.
+racing to the same store one wins and the other sees it lost. Readers
+(:class:`scograph.store.remote.RemoteStore`) read the pointer and query only the
+graphs it names, so they see either the whole old release or the whole new one,
+and front ends keep no state of their own: any number of them can share one store.
 
 The pointer uses existing vocabularies only::
 
     <{base}dataset> dcat:hasCurrentVersion <{base}dataset/release/{version}> .
     <{base}dataset/release/{version}> owl:versionInfo "{version}" ;
-        dcterms:hasPart <{base}graph/data/v/{version}> , ... .
+        dcterms:hasPart <{base}graph/data/v/{version}/{publish id}> , ... .
     <{base}graph/data/v/{version}/{publish id}> dcterms:isVersionOf <{base}graph/data> .
 """
 

@@ -5,6 +5,7 @@ guard before it leaves, runs under a client-side deadline, at most
 ``max_concurrent_queries`` at a time, and its result is capped at
 ``max_results``. Results are parsed and re-serialized with pyoxigraph, so a
 client gets the same formats whichever store answers.
+
 Answers are kept in the same bounded result cache as the embedded store's,
 keyed on the release version as well, so a publish is never hidden by it.
 
