@@ -3,14 +3,22 @@
 SELECT and ASK answer in SPARQL Results JSON (default), XML, CSV or TSV;
 CONSTRUCT and DESCRIBE in Turtle (default), JSON-LD, N-Triples or RDF/XML.
 
-A client chooses with the ``format`` parameter (a short name such as ``csv``
-or ``ttl``, or a media type), which wins over ``Accept``; otherwise with
-``Accept`` (q-values and wildcards honoured by Werkzeug). A missing ``Accept``
-or ``*/*`` gets the default; an ``Accept`` that nothing satisfies gets 406.
+A client chooses with ``Accept`` (q-values and wildcards honoured by
+Werkzeug). A missing ``Accept`` or ``*/*`` gets the default; an ``Accept`` that
+nothing satisfies gets 406.
+
+``format`` / ``output`` / ``results`` are not part of the protocol but many
+clients send them (a short name such as ``csv``, ``ttl``, ``n3`` or a media
+type). SPARQLWrapper sends all three, some twice (``format=tsv&format=text/
+tab-separated-values``), and whatever the query form (``format=n3`` for a
+SELECT). So: the first value that names a format of this query form wins over
+``Accept``; values we do not understand, or that do not fit the query form,
+are ignored and ``Accept`` decides, as it would without them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from werkzeug.datastructures import MIMEAccept
@@ -37,11 +45,17 @@ RESULTS_FORMATS = (
     ResultFormat("csv", "text/csv", "CSV", "csv"),
     ResultFormat("tsv", "text/tab-separated-values", "TSV", "tsv"),
 )
+# Turtle is N3 without N3's extensions, so a client asking for N3 (rdflib sends
+# ``text/n3``, SPARQLWrapper ``format=n3``) can read it; N-Triples is the RDF
+# format rdflib asks for as ``text/plain``.
 GRAPH_FORMATS = (
-    ResultFormat("turtle", "text/turtle", "Turtle", "ttl", ("application/x-turtle", "ttl")),
-    ResultFormat("jsonld", "application/ld+json", "JSON-LD", "jsonld", ("application/json", "json-ld", "json")),
+    ResultFormat(
+        "turtle", "text/turtle", "Turtle", "ttl",
+        ("application/x-turtle", "application/turtle", "text/n3", "text/rdf+n3", "application/n3", "ttl", "n3"),
+    ),
+    ResultFormat("jsonld", "application/ld+json", "JSON-LD", "jsonld", ("application/json", "application/x-json+ld", "json-ld", "json")),
     ResultFormat("ntriples", "application/n-triples", "N-Triples", "nt", ("text/plain", "nt", "n-triples")),
-    ResultFormat("rdfxml", "application/rdf+xml", "RDF/XML", "rdf", ("application/xml", "text/xml", "rdf", "xml")),
+    ResultFormat("rdfxml", "application/rdf+xml", "RDF/XML", "rdf", ("application/xml", "text/xml", "rdf", "rdf+xml", "xml")),
 )
 # ``format=json``/``format=xml`` mean SPARQL JSON/XML for SELECT, JSON-LD/RDF-XML for CONSTRUCT.
 
@@ -69,28 +83,30 @@ def formats_for(returns_graph: bool) -> tuple[ResultFormat, ...]:
     return GRAPH_FORMATS if returns_graph else RESULTS_FORMATS
 
 
-def by_format_parameter(value: str, returns_graph: bool) -> ResultFormat:
+def by_format_parameter(value: str, returns_graph: bool) -> ResultFormat | None:
+    """The format a ``format=`` value names for this query form, or None."""
     wanted = value.strip().lower().split(";")[0].strip()
+    if not wanted:
+        return None
     formats = formats_for(returns_graph)
     for fmt in formats:
         if wanted in (fmt.key, fmt.media_type, fmt.extension, *fmt.aliases):
             return fmt
     if not returns_graph and wanted in ("json-ld", "jsonld"):
-        wanted = "json"  # a generic "JSON please" from a tool that does not know the query form
-    for fmt in formats:
-        if wanted == fmt.key:
-            return fmt
-    kind = "CONSTRUCT/DESCRIBE" if returns_graph else "SELECT/ASK"
-    raise NotAcceptable(
-        f"format={value!r} is not available for {kind} results; use one of: "
-        + ", ".join(f.key for f in formats)
-    )
+        return formats[0]  # a generic "JSON please" from a tool that does not know the query form
+    return None
 
 
-def negotiate(accept: MIMEAccept, returns_graph: bool, format_parameter: str | None = None) -> ResultFormat:
-    """The result format for a query form, from ``format=`` or else ``Accept``."""
-    if format_parameter:
-        return by_format_parameter(format_parameter, returns_graph)
+def negotiate(
+    accept: MIMEAccept, returns_graph: bool, format_parameters: str | Sequence[str] | None = ()
+) -> ResultFormat:
+    """The result format for a query form: the first understood ``format=`` value, else ``Accept``."""
+    if isinstance(format_parameters, str):
+        format_parameters = (format_parameters,)
+    for value in format_parameters or ():
+        chosen = by_format_parameter(value, returns_graph)
+        if chosen is not None:
+            return chosen
     formats = formats_for(returns_graph)
     if not accept:  # no Accept header: the default
         return formats[0]

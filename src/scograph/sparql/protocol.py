@@ -13,6 +13,10 @@ replaces invalid UTF-8 and does not limit sizes per parameter; every problem is
 a :class:`ProtocolError` with a status and a message naming the parameter.
 Updates are refused whichever way they arrive (``update=``,
 ``application/sparql-update``).
+
+``format`` / ``output`` / ``results`` are not protocol parameters: every value
+is kept, in order, for :func:`scograph.sparql.formats.negotiate` to use the
+ones it understands (clients such as SPARQLWrapper repeat them).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
 ACCEPTED_CONTENT_TYPES = (FORM, SPARQL_QUERY)
 _UTF8_NAMES = ("utf-8", "utf8")
+#: Result-format parameters of various servers (Virtuoso, Joseki, Fuseki, ...), none of them standard.
+FORMAT_PARAMETERS = ("format", "output", "results")
 
 #: A form-encoded query may grow to three times its size by percent-encoding.
 FORM_OVERHEAD = 3
@@ -54,7 +60,7 @@ class QueryRequest:
     query: str | None
     default_graph_uris: tuple[str, ...] = ()
     named_graph_uris: tuple[str, ...] = ()
-    format: str | None = None
+    formats: tuple[str, ...] = ()  # every format= / output= / results= value, in order
     download: bool = False  # answer as an attachment (the query page's download links)
 
     @property
@@ -146,16 +152,16 @@ def parse_query_request(request: Request, max_query_bytes: int) -> QueryRequest:
 
     default_graphs = _all(params, "default-graph-uri")
     named_graphs = _all(params, "named-graph-uri")
-    format_parameter = _single(params, "format") or _single(params, "output")
+    formats = tuple(v for k, v in params if k in FORMAT_PARAMETERS)
 
     if query is None:
         if request.method == "POST" or default_graphs or named_graphs:
             raise ProtocolError(400, "missing query: pass the SPARQL query in the 'query' parameter")
-        return QueryRequest(None, format=format_parameter)
+        return QueryRequest(None, formats=formats)
     size = len(query.encode("utf-8"))
     if size > max_query_bytes:
         raise ProtocolError(413, f"the query is {size} bytes; the limit is {max_query_bytes} bytes")
     if not query.strip():
         raise ProtocolError(400, "the query is empty")
     download = (_single(params, "download") or "").lower() not in ("", "0", "false", "no")
-    return QueryRequest(query, default_graphs, named_graphs, format_parameter, download)
+    return QueryRequest(query, default_graphs, named_graphs, formats, download)

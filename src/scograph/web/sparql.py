@@ -143,7 +143,7 @@ def endpoint() -> Response:
                     raise QueryRefused(
                         f"{name}=<{iri}> is not a graph of this dataset; this endpoint never fetches remote data"
                     )
-        result_format = negotiate(request.accept_mimetypes, info.returns_graph, query_request.format)
+        result_format = negotiate(request.accept_mimetypes, info.returns_graph, query_request.formats)
     except NotAcceptable as exc:
         return _refuse(406, str(exc))
     except QueryRefused as exc:
