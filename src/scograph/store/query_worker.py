@@ -118,6 +118,35 @@ def _select(solutions: ox.QuerySolutions, media_type: str, max_results: int) -> 
     return parsed.serialize(format=RESULTS_FORMATS[media_type]), len(rows), truncated
 
 
+#: CSV and TSV define no boolean result; a bare ``true`` has no header line, which
+#: CSV/TSV readers (rdflib's among them) refuse. Jena's answer has a header naming
+#: one pseudo-variable, and so does ours.
+_ASK_VARIABLE = "_askResult"
+
+
+def _ask_body(result: ox.QueryBoolean, media_type: str) -> bytes:
+    value = "true" if result else "false"
+    if media_type == "text/csv":
+        return f"{_ASK_VARIABLE}\r\n{value}\r\n".encode()
+    if media_type == "text/tab-separated-values":
+        return f"?{_ASK_VARIABLE}\n{value}\n".encode()
+    return result.serialize(format=RESULTS_FORMATS[media_type])
+
+
+def endpoint_iri(store_path: str) -> str | None:
+    """``<base IRI>sparql``, the IRI relative IRIs in a query resolve against (as Oxigraph's
+    and Fuseki's servers resolve them against their endpoint); from the configured base
+    IRI recorded in the release beside the store, never from a request's Host."""
+    from pathlib import Path
+
+    from scograph.release import Release
+
+    try:
+        return Release.open(Path(store_path).parent).base_iri + "sparql"
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def execute(
     store: ox.Store,
     query: str,
@@ -127,9 +156,13 @@ def execute(
     named_graph_uris: tuple[str, ...],
     max_results: int,
     query_has_dataset: bool = False,
+    base_iri: str | None = None,
 ) -> tuple[str, str, bytes, int | None, bool]:
-    """Run one query; return (form, media type, body, count, truncated)."""
-    kwargs: dict[str, Any] = {}
+    """Run one query; return (form, media type, body, count, truncated).
+
+    Relative IRIs in the query resolve against ``base_iri`` (the endpoint's IRI).
+    """
+    kwargs: dict[str, Any] = {"base_iri": base_iri} if base_iri else {}
     if default_graph_uris or named_graph_uris:
         # The protocol's dataset replaces the query's (SPARQL 1.1 Protocol, 2.1.4).
         kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph_uris] or ox.DefaultGraph()
@@ -140,7 +173,7 @@ def execute(
         kwargs["use_default_graph_as_union"] = True
     result = store.query(query, **kwargs)
     if isinstance(result, ox.QueryBoolean):
-        return "ASK", results_media_type, result.serialize(format=RESULTS_FORMATS[results_media_type]), 1, False
+        return "ASK", results_media_type, _ask_body(result, results_media_type), 1, False
     if isinstance(result, ox.QuerySolutions):
         body, count, truncated = _select(result, results_media_type, max_results)
         return "SELECT", results_media_type, body, count, truncated
@@ -167,6 +200,7 @@ def serve(conn: Connection, store_path: str, isolate_network: bool, memory_mb: i
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server; it stops us
     isolated = _leave_network() if isolate_network else False
     store = ox.Store.read_only(store_path)
+    base_iri = endpoint_iri(store_path)
     _limit_memory(memory_mb)
     conn.send(("ready", os.getpid(), isolated))
     while True:
@@ -175,7 +209,7 @@ def serve(conn: Connection, store_path: str, isolate_network: bool, memory_mb: i
         except (EOFError, OSError):
             return
         try:
-            reply: tuple = ("ok", *execute(store, **request))
+            reply: tuple = ("ok", *execute(store, **{"base_iri": base_iri, **request}))
         except SyntaxError as exc:
             reply = ("query-error", str(exc))
         except Exception as exc:  # reported to the pool, which logs it and answers 500
