@@ -35,9 +35,11 @@ class Representation:
 
 
 HTML = Representation("html", "text/html", None, ("application/xhtml+xml",))
-TURTLE = Representation("ttl", "text/turtle", "turtle", ("application/x-turtle",))
+# rdflib's Graph.parse(url) asks for N3 as ``text/n3`` and for N-Triples as ``text/plain``
+# (each with ``*/*;q=0.1``): Turtle is N3 without N3's extensions.
+TURTLE = Representation("ttl", "text/turtle", "turtle", ("application/x-turtle", "text/n3", "text/rdf+n3"))
 JSON_LD = Representation("jsonld", "application/ld+json", "json-ld", ("application/json",))
-N_TRIPLES = Representation("nt", "application/n-triples", "nt")
+N_TRIPLES = Representation("nt", "application/n-triples", "nt", ("text/plain",))
 RDF_XML = Representation("rdf", "application/rdf+xml", "xml", ("application/xml", "text/xml"))
 
 #: Order matters: on equal quality the first listed wins (HTML, then Turtle).
