@@ -32,6 +32,8 @@ def _settings(source_root: Path | None, build_dir: Path | None, base_iri: str | 
         return Settings(**kwargs)
     except FileNotFoundError as exc:
         raise click.UsageError(str(exc)) from None
+    except ValueError as exc:  # only the base IRI from SCOGRAPH_BASE_IRI can be refused here
+        raise click.UsageError(f"SCOGRAPH_BASE_IRI: {exc}") from None
 
 
 source_option = click.option(
@@ -162,6 +164,7 @@ def publish(
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (0.0.0.0 to listen on every interface).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="TCP port to listen on.")
+@source_option
 @build_dir_option
 @base_iri_option
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="gunicorn worker processes, each owning its share of the query bound [default: one per core, at most --max-concurrent-queries].")
@@ -178,6 +181,7 @@ def publish(
 def serve(
     host: str,
     port: int,
+    source_root: Path | None,
     build_dir: Path | None,
     base_iri: str | None,
     workers: int | None,
@@ -192,7 +196,7 @@ def serve(
     store_url: str | None,
     log_level: str,
 ) -> None:
-    """Serve the current release (building it first if there is none) under gunicorn."""
+    """Serve the current release under gunicorn; without one (or with one for another base IRI), build it first from --sources."""
     from scograph.build import BuildError
     from scograph.serve import ServeError, ServeOptions
     from scograph.serve import serve as run_server
@@ -200,7 +204,7 @@ def serve(
 
     if store_url is not None and not store_url.startswith(("http://", "https://")):
         raise click.BadParameter(f"must be an http(s) URL, got {store_url!r}", param_hint="--store")
-    settings = _settings(None, build_dir, base_iri)
+    settings = _settings(source_root, build_dir, base_iri)
     web = WebConfig(
         query_timeout=query_timeout,
         max_query_bytes=max_query_bytes,

@@ -7,8 +7,10 @@ variables, then defaults. Nothing else in the package reads the environment.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from scograph.namespaces import DEFAULT_BASE_IRI
 
@@ -32,9 +34,47 @@ def default_source_root() -> Path:
 
 
 def normalise_base_iri(base_iri: str) -> str:
+    """``base_iri`` ending in ``/``, or ValueError with one sentence saying what is wrong with it.
+
+    Every IRI the release mints starts with it, so it is checked by the IRI parser
+    the store itself uses (pyoxigraph's, RFC 3987) and must have a host and
+    neither query nor fragment (paths are appended to it).
+    """
+    import pyoxigraph as ox
+
     if not base_iri.startswith(("http://", "https://")):
-        raise ValueError(f"base IRI must be an http(s) IRI, got {base_iri!r}")
+        raise ValueError(f"the base IRI must start with http:// or https://, got {base_iri!r}")
+    try:
+        ox.NamedNode(base_iri)
+    except ValueError as exc:
+        raise ValueError(f"{base_iri!r} is not a valid IRI: {_iri_problem(base_iri, str(exc))}") from None
+    parts = urlsplit(base_iri)
+    if not parts.hostname:
+        raise ValueError(f"{base_iri!r} has no host name after {parts.scheme}://")
+    if "?" in base_iri or "#" in base_iri:
+        bad = "?" if "?" in base_iri else "#"
+        raise ValueError(
+            f"{base_iri!r} contains {bad!r} at character {base_iri.index(bad) + 1}: "
+            "a base IRI cannot have a query or fragment, since resource paths are appended to it"
+        )
     return base_iri if base_iri.endswith("/") else base_iri + "/"
+
+
+_NEVER_IN_IRI = frozenset(' <>"{}|\\^`')
+
+
+def _iri_problem(iri: str, message: str) -> str:
+    """The parser's message, with where the offending character is (``' '`` spelt out)."""
+    quoted = re.search(r"'(.+?)'", message)
+    if quoted is None:
+        return message
+    text = quoted.group(1)
+    shown = "a space" if text == " " else repr(text)
+    # A character never allowed in an IRI: its first occurrence is the culprit.
+    never_allowed = len(text) == 1 and (text in _NEVER_IN_IRI or ord(text) < 0x20)
+    where = f" at character {iri.index(text) + 1}" if never_allowed and text in iri else ""
+    reason = message[: quoted.start()].strip().rstrip(":").lower().replace("invalid iri code point", "character not allowed in an IRI")
+    return f"{shown}{where} ({reason})"
 
 
 @dataclass(frozen=True)
