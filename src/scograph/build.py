@@ -5,7 +5,8 @@ blank nodes are canonicalised with RDFC-1.0, quads are sorted, gzip headers
 carry no time stamp) and atomic (everything is written to a staging directory
 beside the releases; only a complete, validated release is renamed into place
 and ``current`` is switched with a single ``rename``). A failed build leaves
-the previous release untouched.
+the previous release untouched; what a killed build leaves behind is removed
+by the next one (:func:`remove_stale_leftovers`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterable
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,10 +167,66 @@ def _switch_current(build_dir: Path, version: str) -> None:
     os.replace(tmp, build_dir / CURRENT)  # atomic on POSIX
 
 
+def _size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
+
+
+def remove_stale_leftovers(build_dir: Path, log: Log) -> None:
+    """Remove what interrupted builds left behind: staging directories, old releases moved
+    aside by ``--force``, half-made ``current`` links.
+
+    Called with the build lock held: no other build of this directory is running,
+    so every such leftover belongs to a build that died (``kill -9``, power loss).
+    A release moved aside whose replacement never arrived is moved back, not removed.
+    """
+    releases = build_dir / RELEASES
+    for tmp in build_dir.glob(f".{CURRENT}.*"):
+        if tmp.is_symlink():
+            tmp.unlink()
+    if not releases.is_dir():
+        return
+    for path in sorted(releases.iterdir()):
+        if path.name.startswith(".old-") and path.is_dir():
+            version = path.name[len(".old-"):].rsplit("-", 1)[0]
+            if not (releases / version).exists():
+                os.replace(path, releases / version)
+                log(f"restored release {version}, moved aside by an interrupted build")
+                continue
+        if path.name.startswith((".staging-", ".old-")) and path.is_dir() and not path.is_symlink():
+            size = _size(path)
+            shutil.rmtree(path)
+            log(f"removed {path.name} ({size / 1e6:.1f} MB), left by an interrupted build")
+
+
+def _os_error(exc: OSError, build_dir: Path) -> str:
+    """One line for a failed file operation: why (disk full, permissions, ...) and where."""
+    if exc.filename:
+        where = str(exc.filename) + (f" -> {exc.filename2}" if exc.filename2 else "")
+    else:  # pyoxigraph's errors name no file
+        where = f"writing in {build_dir}"
+    return f"{exc.strerror or exc} ({where}); the previous release, if any, is still current"
+
+
 def build(settings: Settings, *, force: bool = False, log: Log = lambda _msg: None) -> Release:
-    """Validate the sources and make the current release. Raise :class:`BuildError` on failure."""
+    """Validate the sources and make the current release. Raise :class:`BuildError` on failure.
+
+    Any operating-system error (disk full, permissions, a file where a directory
+    must be) becomes a one-line BuildError; the previous release stays current.
+    """
+    try:
+        return _build(settings, force=force, log=log)
+    except OSError as exc:
+        raise BuildError(_os_error(exc, Path(settings.build_dir))) from None
+    except BrokenProcessPool:
+        raise BuildError(
+            "a validation process died (out of memory, or killed); nothing was written"
+        ) from None
+
+
+def _build(settings: Settings, *, force: bool, log: Log) -> Release:
     build_dir = Path(settings.build_dir)
     with _build_lock(build_dir):
+        remove_stale_leftovers(build_dir, log)
         try:
             sources = load_sources(settings)
         except SourceError as exc:

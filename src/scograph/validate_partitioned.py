@@ -15,7 +15,10 @@ set. Which files are partitions and which are shared is the caller's rule.
 
 from __future__ import annotations
 
+import ctypes
+import multiprocessing
 import os
+import signal
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
@@ -26,6 +29,20 @@ from rdflib.namespace import RDF, SH
 from scograph.validate import ValidationOutcome, ValidationResult
 
 _KEY = (SH.focusNode, SH.resultPath, SH.resultMessage, SH.sourceShape, SH.value, SH.resultSeverity)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Pool initializer: the kernel kills this process when the build that started it dies,
+    however it dies (``kill -9`` included), so no validation runs on for nobody."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the pool's pipes closing still ends its loop
+        return
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _validate_partition(job: tuple[bytes, bytes, bytes]) -> tuple[tuple[ValidationResult, ...], bytes]:
@@ -84,7 +101,12 @@ def validate_partitioned(
     jobs = [(nt(part), shared_nt, shapes_nt) for part in partitions] or [(b"", shared_nt, shapes_nt)]
     workers = max(1, min(processes or os.cpu_count() or 1, len(jobs)))
     # One task per process lifetime would be safest for memory; reusing processes saves imports.
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # fork, whatever the platform's default: the workers are then children of this
+    # process, which is what _die_with_parent checks (forkserver would be their parent).
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
+    ) as pool:
         answers = list(pool.map(_validate_partition, jobs))
     # Shared nodes are validated in every partition: each result counts once.
     results = tuple(sorted({result for found, _report in answers for result in found}))
