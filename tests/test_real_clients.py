@@ -95,13 +95,16 @@ def _results_answer(body: bytes, media_type: str, form: str):
     return {str(row[0]) for row in parsed}
 
 
+@pytest.mark.parametrize("only_conneg", [False, True], ids=["default-mode", "only-conneg"])
 @pytest.mark.parametrize("method", ["GET", "POST"])
 @pytest.mark.parametrize("return_format", WRAPPER_FORMATS)
 @pytest.mark.parametrize("form", list(QUERIES))
-def test_sparqlwrapper_default_mode_every_format(server, expected, form, return_format, method):
+def test_sparqlwrapper_every_format(server, expected, form, return_format, method, only_conneg):
+    """Default mode: format=/output=/results= (repeated) plus Accept; only-conneg: Accept alone."""
     wrapper = SPARQLWrapper(server + "/sparql")
     wrapper.setQuery(QUERIES[form])
     wrapper.setReturnFormat(return_format)
+    wrapper.setOnlyConneg(only_conneg)
     if method == "POST":
         wrapper.setMethod(POST)
     with warnings.catch_warnings():
@@ -115,6 +118,8 @@ def test_sparqlwrapper_default_mode_every_format(server, expected, form, return_
         # What SPARQLWrapper asked for when it fits a graph, else the default (Turtle).
         wanted = {XML: "application/rdf+xml", RDF: "application/rdf+xml", RDFXML: "application/rdf+xml",
                   JSONLD: "application/ld+json", JSON: "application/ld+json"}.get(return_format, "text/turtle")
+        if only_conneg and return_format in (JSON, RDF):  # SPARQLWrapper then sends Accept: */*
+            wanted = "text/turtle"
         assert media_type == wanted
         graph = rdflib.Graph().parse(data=body, format=GRAPH_MEDIA_TYPES[media_type])
         assert isomorphic(graph, expected[form])
@@ -123,6 +128,20 @@ def test_sparqlwrapper_default_mode_every_format(server, expected, form, return_
                   TSV: "text/tab-separated-values"}.get(return_format, "application/sparql-results+json")
         assert media_type == wanted
         assert _results_answer(body, media_type, form) == expected[form]
+
+
+@pytest.mark.parametrize("accept", ["application/n-triples", "text/plain"])
+@pytest.mark.parametrize("form", ["CONSTRUCT", "DESCRIBE"])
+def test_sparqlwrapper_n_triples(server, expected, form, accept):
+    """SPARQLWrapper has no N-Triples constant; with its Accept set to N-Triples it gets N-Triples."""
+    wrapper = SPARQLWrapper(server + "/sparql")
+    wrapper.setQuery(QUERIES[form])
+    wrapper.setReturnFormat(N3)
+    wrapper.setOnlyConneg(True)  # else its format=n3 would win: Turtle
+    wrapper.addCustomHttpHeader("Accept", accept)
+    response = wrapper.query().response
+    assert response.headers["Content-Type"].split(";")[0] == "application/n-triples"
+    assert isomorphic(rdflib.Graph().parse(data=response.read(), format="nt"), expected[form])
 
 
 @pytest.mark.parametrize("return_format", [JSON, XML, N3, TURTLE, RDFXML, JSONLD])
