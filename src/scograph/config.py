@@ -85,6 +85,10 @@ class Settings:
     build_dir: Path = field(default_factory=lambda: Path(os.environ.get("SCOGRAPH_BUILD_DIR", "build")))
     base_iri: str = field(default_factory=lambda: normalise_base_iri(os.environ.get("SCOGRAPH_BASE_IRI", DEFAULT_BASE_IRI)))
 
+    def __post_init__(self) -> None:
+        # Every IRI of a release starts with the base IRI: a bad one must stop here, whoever made the Settings.
+        object.__setattr__(self, "base_iri", normalise_base_iri(self.base_iri))
+
     @property
     def ontology_dir(self) -> Path:
         return self.source_root / "ontology"
