@@ -17,9 +17,16 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from scograph.namespaces import PREFIXES
+from scograph.web import i18n
 
-#: Languages a page shows labels in, in order of preference.
-PAGE_LANGUAGES = ("en", "zh")
+#: Languages a page shows labels in; the interface language comes first.
+PAGE_LANGUAGES = i18n.LANGUAGES
+
+
+def page_languages() -> tuple[str, ...]:
+    """The label languages in the order this request shows them: its interface language first."""
+    first = i18n.current_language()
+    return (first, *(lang for lang in PAGE_LANGUAGES if lang != first))
 
 #: Well-known sites an outbound link may point to, for the "external" marker.
 EXTERNAL_SITES: tuple[tuple[str, str], ...] = (
@@ -102,11 +109,11 @@ class Label:
 
 
 def choose_labels(literals: Iterable[Literal]) -> list[Label]:
-    """One label per page language (en first, then zh), falling back to any label at all."""
+    """One label per page language (the interface language first), falling back to any label at all."""
     by_lang: dict[str | None, str] = {}
     for lit in sorted(literals, key=lambda lit: (lit.language or "", str(lit))):
         by_lang.setdefault(lit.language, str(lit))
-    chosen = [Label(by_lang[lang], lang) for lang in PAGE_LANGUAGES if lang in by_lang]
+    chosen = [Label(by_lang[lang], lang) for lang in page_languages() if lang in by_lang]
     if not chosen and by_lang:
         lang, text = next(iter(by_lang.items()))
         chosen = [Label(text, lang)]
@@ -117,6 +124,12 @@ def labels_in(graph: Graph, node) -> list[Literal]:
     from scograph.describe import LABEL_PROPERTIES
 
     return [o for p in LABEL_PROPERTIES for o in graph.objects(node, URIRef(p)) if isinstance(o, Literal)]
+
+
+def term_labels(iri: str) -> list[Label]:
+    """The interface's name for a reused vocabulary term the data does not label (none for other IRIs)."""
+    name = i18n.term_label(iri)
+    return [Label(name, i18n.current_language())] if name else []
 
 
 @dataclass
@@ -148,7 +161,7 @@ def external_site(iri: str) -> str:
     for prefix, name in EXTERNAL_SITES:
         if iri.startswith(prefix):
             return name
-    return "external site"
+    return i18n.text("value.external_site")
 
 
 class Presenter:
@@ -171,7 +184,7 @@ class Presenter:
         if isinstance(node, BNode):
             return Value("bnode", rows=self.rows(node, depth + 1) if depth < 4 else [])
         iri = str(node)
-        labels = choose_labels(labels_in(self.graph, node))
+        labels = choose_labels(labels_in(self.graph, node)) or term_labels(iri)
         if self.site.is_local(iri):
             return Value("link", labels, self.site.page_url(iri), iri)
         if iri in self.described:
@@ -190,7 +203,8 @@ class Presenter:
 
     def predicate_label(self, iri: str) -> list[Label]:
         chosen = choose_labels(self.predicate_labels.get(iri, []))
-        return [label for label in chosen if label.lang == "en"] or chosen or [Label(humanise(iri), "en")]
+        language = i18n.current_language()
+        return [label for label in chosen if label.lang == language] or term_labels(iri) or chosen or [Label(humanise(iri), "en")]
 
     def _sort_key(self, predicate) -> tuple:
         # Type first, then labels, then everything else by its readable name.
