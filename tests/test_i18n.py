@@ -293,4 +293,9 @@ def test_the_document_text_switch_is_apart_from_the_interface_language(client):
     html = _get(client, f"/doc/{DOC}?lang=zh&text=en").data.decode()
     assert 'data-show="en"' in html and _read(html).html_lang == "zh"
     assert 'data-show="both"' in _get(client, f"/doc/{DOC}?lang=both").data.decode()  # links from before still work
+    assert 'data-show="zh"' in _get(client, f"/doc/{DOC}?lang=zh").data.decode()  # the 中文 view
+    both = _get(client, f"/doc/{DOC}?lang=zh&text=both").data.decode()
+    assert 'data-show="both"' in both and _read(both).html_lang == "zh"
+    # By Accept-Language alone the page is Chinese and shows both texts.
+    assert 'data-show="both"' in _get(client, f"/doc/{DOC}", **{"Accept-Language": "zh"}).data.decode()
     assert 'href="?lang=zh&amp;text=zh"' in html  # the 中文 view: Chinese text and a Chinese page

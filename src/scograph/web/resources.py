@@ -459,8 +459,9 @@ def _document_page(iri: str) -> str:
         }
 
     clauses = [clause_view(c, str(c).rsplit("/clause/", 1)[-1]) for c in ordered_parts(subject)]
-    # Which texts show: ?text=zh|en|both (the old ?lang=both still means both); the interface language is ?lang.
-    show = request.args.get("text", "both")
+    # Which texts show: ?text=zh|en|both. Without it, a language chosen with ?lang= is the
+    # 中文 (or English) view: that language's text and interface, as links from before meant.
+    show = request.args.get("text") or i18n.explicit_language() or "both"
     return render_template(
         "document.html",
         site=s,
