@@ -207,6 +207,7 @@ def test_the_etag_and_vary_cover_the_language(client):
     for responses in (by_param, by_header):
         assert responses["en"].headers["ETag"] != responses["zh"].headers["ETag"]
         assert "Accept-Language" in responses["zh"].headers["Vary"]
+        assert [responses[lang].headers["Content-Language"] for lang in LANGUAGES] == list(LANGUAGES)
     # A cached Chinese page is not revalidated for an English reader, and is for a Chinese one.
     zh_tag = by_header["zh"].headers["ETag"]
     assert _get(client, "/doc/state/chn", **{"Accept-Language": "en", "If-None-Match": zh_tag}).status_code == 200

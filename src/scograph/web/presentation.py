@@ -126,6 +126,12 @@ def labels_in(graph: Graph, node) -> list[Literal]:
     return [o for p in LABEL_PROPERTIES for o in graph.objects(node, URIRef(p)) if isinstance(o, Literal)]
 
 
+def _language_rank(lang: str | None) -> tuple[int, str]:
+    """Values in the interface language first, then the other page language, then the rest."""
+    order = page_languages()
+    return (order.index(lang), "") if lang in order else (len(order), lang or "")
+
+
 def term_labels(iri: str) -> list[Label]:
     """The interface's name for a reused vocabulary term the data does not label (none for other IRIs)."""
     name = i18n.term_label(iri)
@@ -197,7 +203,7 @@ class Presenter:
         out = []
         for p in predicates:
             values = [self.value(o, depth) for o in self.graph.objects(subject, p)]
-            values.sort(key=lambda v: (v.kind, v.labels[0].lang or "" if v.labels else "", v.labels[0].text if v.labels else v.iri or ""))
+            values.sort(key=lambda v: (v.kind, _language_rank(v.labels[0].lang if v.labels else None), v.labels[0].text if v.labels else v.iri or ""))
             out.append(PropertyRow(str(p), self.predicate_label(str(p)), compact(str(p), self.site.base), values))
         return out
 

@@ -608,7 +608,15 @@ def _search(query: str) -> list[dict]:
 }} GROUP BY ?s ORDER BY STRLEN(STR(?l)) LIMIT {SEARCH_LIMIT}"""
     )
     s = site()
-    return [{"iri": str(r["s"]), "href": s.page_url(str(r["s"])), "label": Label(str(r["l"]), r["l"].language)} for r in rows]
+    # Each hit by its name in the reader's language when it has one (the matching name may be the other one).
+    names = describe.labels(_store(), [str(r["s"]) for r in rows])
+    hits = []
+    for r in rows:
+        matched = Label(str(r["l"]), r["l"].language)
+        preferred = choose_labels(names.get(str(r["s"]), []))
+        label = matched if matched.lang == i18n.current_language() or not preferred else preferred[0]
+        hits.append({"iri": str(r["s"]), "href": s.page_url(str(r["s"])), "label": label})
+    return hits
 
 
 def _classes() -> list[dict]:

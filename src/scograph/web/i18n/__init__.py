@@ -185,3 +185,11 @@ def install(app: Flask) -> None:
     )
     app.jinja_env.filters["lang_url"] = with_language
     app.jinja_env.filters["text_lang"] = language_of
+    app.after_request(_content_language)
+
+
+def _content_language(response):
+    """Pages say which language their interface is in (data and errors for programs do not)."""
+    if response.mimetype == "text/html" and "Content-Language" not in response.headers:
+        response.headers["Content-Language"] = current_language()
+    return response
