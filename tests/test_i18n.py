@@ -221,6 +221,9 @@ def test_the_303_from_an_id_keeps_the_chosen_language(client):
     assert location.path == "/doc/state/chn.html" and parse_qs(location.query) == {"lang": ["zh"]}
     page = client.get(response.headers["Location"], headers={"Accept": "text/html"})
     assert _read(page.data.decode()).html_lang == "zh"
+    # The other 303 a reader meets: a local IRI given to /browse?iri=.
+    local = client.get("/browse?iri=" + quote("https://w3id.org/scograph/id/state/chn", safe="") + "&lang=zh")
+    assert local.status_code == 303 and local.headers["Location"].endswith("/doc/state/chn?lang=zh")
     # Data is not a page: its URL stays as it was.
     turtle = client.get("/id/state/chn?lang=zh", headers={"Accept": "text/turtle"})
     assert turtle.headers["Location"].endswith("/doc/state/chn.ttl")

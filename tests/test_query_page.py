@@ -90,6 +90,8 @@ def test_a_posted_form_without_javascript_shows_the_page_too(client):
     response = client.post("/sparql", data={"query": GBF_QUERY, "format": ""}, headers={"Accept": BROWSER_ACCEPT})
     assert response.status_code == 200 and response.mimetype == "text/html"
     assert "clause/op-3" in response.data.decode()
+    chinese = client.post("/sparql?lang=zh", data={"query": "ASK {}", "format": ""}, headers={"Accept": BROWSER_ACCEPT})
+    assert '<p class="boolean">是（true）</p>' in chinese.data.decode()
 
 
 @pytest.mark.parametrize(
