@@ -100,10 +100,24 @@ def language_of(value: str) -> str:
     return "zh" if _CJK.search(value or "") else "en"
 
 
+def script_language(value: str) -> str:
+    """The ``lang`` to show an untagged string in: by its script (Chinese, Latin), else ``und``.
+
+    Presentation only (the data keeps no tag): it lets a reader's software pick
+    the right voice and font for, say, an English ``sh:message`` on a Chinese page.
+    """
+    if _CJK.search(value or ""):
+        return "zh"
+    return "en" if re.search(r"[A-Za-z]{2,}", value or "") else "und"
+
+
 def _is_local(url: str) -> bool:
+    """A URL of this site: relative, or on the host that answered this request."""
     if url.startswith(("?", "/")) and not url.startswith("//"):
         return True
-    return has_request_context() and url.startswith(request.url_root)
+    if not has_request_context():
+        return False
+    return url.startswith(request.url_root) or urlsplit(url).netloc == request.host
 
 
 def with_language(url: str, language: str | None = None) -> str:
@@ -185,6 +199,7 @@ def install(app: Flask) -> None:
     )
     app.jinja_env.filters["lang_url"] = with_language
     app.jinja_env.filters["text_lang"] = language_of
+    app.jinja_env.filters["script_lang"] = script_language
     app.after_request(_content_language)
 
 

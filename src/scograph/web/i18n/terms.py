@@ -96,7 +96,7 @@ _NAMES: dict[str, tuple[str, str]] = {
     _RDFS + "range": ("values are", "取值类型"),
     _RDFS + "seeAlso": ("see also", "另见"),
     _RDFS + "subClassOf": ("a kind of", "上位类"),
-    _RDFS + "subPropertyOf": ("a more specific", "上位属性"),
+    _RDFS + "subPropertyOf": ("a narrower form of", "上位属性"),
     _OWL + "imports": ("imports", "导入"),
     _OWL + "sameAs": ("the same as", "等同于"),
     _OWL + "unionOf": ("any of", "以下任一"),
