@@ -242,7 +242,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "status.500": {"en": "Internal Server Error", "zh": "服务器内部错误"},
     "status.500.explain": {"en": "The server hit an unexpected error; it has been logged.", "zh": "服务器遇到意外错误，已记录在日志中。"},
     "status.503": {"en": "Service Unavailable", "zh": "服务暂不可用"},
-    "status.503.explain": {"en": "The query took longer than this server allows.", "zh": "查询运行时间超过了本服务器允许的上限。"},
+    "status.503.explain": {
+        "en": "The server cannot answer this now (a query over its time limit, or the store away); try again shortly.",
+        "zh": "服务器目前无法响应（查询超过时间上限，或存储不可用），请稍后重试。",
+    },
 }
 
 #: Keys of the messages the query page's script needs (sent to it as JSON).
