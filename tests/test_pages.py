@@ -94,8 +94,9 @@ def test_document_page_shows_both_languages_with_lang_attributes(client):
     assert sum(1 for tag, lang in langs if tag == "p" and lang == "en") >= len(CLAUSE_KEYS)
     assert '<p class="clause-text" lang="zh">论坛倡导各方:</p>' in html
     assert '<p class="clause-text" lang="en">The forum calls on all parties to:</p>' in html
-    # The language switch works without JavaScript too: plain links to ?lang=...
-    assert 'href="?lang=zh"' in html and 'href="?lang=en"' in html
+    # The text switch works without JavaScript too: plain links to ?text=... (the 中文 and English
+    # views also switch the interface language: ?lang=...).
+    assert 'href="?text=both"' in html and 'href="?lang=zh&amp;text=zh"' in html and 'href="?lang=en&amp;text=en"' in html
     assert 'data-show="zh"' in page(client, f"/doc/{DOC}?lang=zh")
 
 
@@ -275,3 +276,63 @@ def test_sitemap_lists_every_page(client):
 def test_robots_txt_points_at_the_sitemap(client):
     body = client.get("/robots.txt").data.decode()
     assert "User-agent: *" in body and "Sitemap: http://localhost/sitemap.xml" in body
+
+
+# -- what readers see: order, names, layout -----------------------------------------------------
+
+
+def _incoming_section(html: str) -> str:
+    return re.search(r'<section aria-labelledby="incoming-heading">.*?</section>', html, re.S).group(0)
+
+
+def test_what_links_here_lists_clauses_in_document_order(client):
+    """The SCO is mentioned by six clauses; alphabetically "Closing" would come first, in the document "Opening" does."""
+    incoming = _incoming_section(page(client, "/doc/organization/sco"))
+    keys = re.findall(rf'href="http://localhost/doc/{DOC}/clause/([\w-]+)"', incoming)
+    assert len(keys) >= 5
+    assert keys == sorted(keys, key=CLAUSE_KEYS.index), keys
+    assert keys[0] == "opening" and keys[-1] == "closing"
+
+
+def test_browse_opens_with_the_documents_own_kinds(client):
+    html = page(client, "/browse")
+    classes = re.findall(r"<td><code>([^<]+)</code></td>", html)
+    own = [c for c in classes if c.startswith("scog:")]
+    assert own and classes[: len(own)] == own, classes[:8]
+    for reused in ("skos:Concept", "owl:Class", "sh:NodeShape", "spdx:Checksum"):
+        assert classes.index(reused) > len(own) - 1, reused
+    # Within the document's own kinds, the most numerous first.
+    counts = [int(n) for n in re.findall(r'<td class="num">(\d+)</td>', html)[: len(own)]]
+    assert counts == sorted(counts, reverse=True)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_void_words_do_not_reach_readers(client, lang):
+    for url in ("/dataset", "/", "/downloads"):
+        html = page(client, f"{url}?lang={lang}")
+        visible = re.sub(r'<[^>]*>', " ", html)  # attributes (titles naming void:exampleResource) are not read as text
+        for word in ("example resource", "root resource", "uri regex pattern", "data dump", "distinct subjects"):
+            assert word not in visible.lower(), (url, word)
+    dataset = page(client, "/dataset?lang=en")
+    assert re.search(r'<dt title="void:exampleResource"><span lang="en">for example</span></dt>', dataset)
+    assert re.search(r'<dt title="void:rootResource"><span lang="en">start here</span></dt>', dataset)
+
+
+def test_the_home_title_keeps_each_language_on_its_own_unbroken_line(client):
+    html = page(client, "/?lang=zh")
+    title = re.search(r'<h1 class="dataset-title">(.*?)</h1>', html, re.S).group(1)
+    lines = re.findall(r'<span class="title-line" lang="(\w+)">([^<]+)</span>', title)
+    assert [lang for lang, _ in lines] == ["zh", "en"]  # the reader's language first
+    assert lines[0][1] == "scograph:上海合作组织绿色发展政策文件关联数据"
+    css = client.get("/static/style.css").data.decode()
+    assert re.search(r"\.dataset-title \.title-line \{ display: block; \}", css)
+    assert re.search(r"\.dataset-title \.title-line:lang\(zh\) \{ word-break: keep-all;", css)
+
+
+def test_not_found_suggests_each_name_once_whatever_its_case(client):
+    response = client.get("/id/policy-document", headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    html = response.data.decode()
+    hits = re.findall(r'<li><a href="[^"]+"><span lang="[^"]*">([^<]+)</span></a></li>', html.split("<h2>", 1)[1].split("</ul>", 1)[0])
+    assert any(h.lower() == "policy document" for h in hits), hits
+    assert len({h.casefold() for h in hits}) == len(hits), hits

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from flask import Flask
 
 from scograph.store.base import Store
-from scograph.web import http
+from scograph.web import http, i18n
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,8 @@ def create_app(store: Store, config: WebConfig | None = None) -> Flask:
     app.json.ensure_ascii = False  # Chinese stays readable in JSON responses
     # CORS, ETag/304, Cache-Control, gzip, Vary and the JSON/HTML error pages, for every response.
     http.install(app)
+    # The interface language (?lang=, Accept-Language) and its message catalogue, for every template.
+    i18n.install(app)
     # Blueprints are registered here as they are written (sparql, resources, downloads).
     from scograph.web import downloads, resources, sparql
 

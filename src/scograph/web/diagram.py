@@ -13,6 +13,8 @@ from html import escape
 
 from markupsafe import Markup
 
+from scograph.web import i18n
+
 ROW = 30  # px between rows
 BOX_HEIGHT = 22
 LEFT_X, LEFT_WIDTH = 4, 230
@@ -22,7 +24,8 @@ HEADING = 26  # px above each group of targets
 
 #: Colour of each kind of target (and of the lines to it): readable on white, told apart without colour by headings.
 COLOURS = {"instrument": "#1f5f99", "event": "#a3480f", "organization": "#2e7d32"}
-GROUP_TITLES = {"instrument": "Instruments cited", "event": "Events", "organization": "Organisations and states"}
+#: Message keys of the group headings (the words come from the catalogue, in the interface language).
+GROUP_TITLES = {"instrument": "diagram.group.instrument", "event": "diagram.group.event", "organization": "diagram.group.organization"}
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class Node:
     key: str  # clause key or target IRI
     label: str
     href: str
+    lang: str | None = None  # language of the label (data labels keep their own)
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,9 @@ def _truncate(text: str, limit: int) -> str:
 
 
 def _box(node: Node, x: int, y: int, width: int, colour: str, limit: int) -> str:
+    lang = f' xml:lang="{escape(node.lang)}" lang="{escape(node.lang)}"' if node.lang else ""
     return (
-        f'<a href="{escape(node.href)}"><title>{escape(node.label)}</title>'
+        f'<a href="{escape(node.href)}"{lang}><title>{escape(node.label)}</title>'
         f'<rect x="{x}" y="{y}" width="{width}" height="{BOX_HEIGHT}" rx="4" fill="#fff" stroke="{colour}"/>'
         f'<text x="{x + 8}" y="{y + 15}">{escape(_truncate(node.label, limit))}</text></a>'
     )
@@ -62,7 +67,7 @@ def render(clauses: list[Node], targets: dict[str, list[Node]], edges: list[Edge
         if not group:
             continue
         parts.append(
-            f'<text class="group" x="{RIGHT_X}" y="{y + 16}" fill="{COLOURS[category]}">{escape(GROUP_TITLES[category])}</text>'
+            f'<text class="group" x="{RIGHT_X}" y="{y + 16}" fill="{COLOURS[category]}">{escape(i18n.text(GROUP_TITLES[category]))}</text>'
         )
         y += HEADING
         for node in group:
@@ -84,7 +89,7 @@ def render(clauses: list[Node], targets: dict[str, list[Node]], edges: list[Edge
             f'data-source="{escape(edge.source)}"/>'
         )
     boxes = [_box(c, LEFT_X, left_y[c.key], LEFT_WIDTH, "#555", 30) for c in clauses]
-    description = f"{len(clauses)} clauses linked to {len(right_y)} instruments, events and organisations by {len(lines)} references."
+    description = i18n.text("diagram.description", clauses=len(clauses), targets=len(right_y), edges=len(lines))
     svg = (
         f'<svg class="diagram" role="img" aria-labelledby="diagram-title diagram-desc" '
         f'viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" xmlns="http://www.w3.org/2000/svg">'

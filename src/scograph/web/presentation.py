@@ -17,9 +17,16 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from scograph.namespaces import PREFIXES
+from scograph.web import i18n
 
-#: Languages a page shows labels in, in order of preference.
-PAGE_LANGUAGES = ("en", "zh")
+#: Languages a page shows labels in; the interface language comes first.
+PAGE_LANGUAGES = i18n.LANGUAGES
+
+
+def page_languages() -> tuple[str, ...]:
+    """The label languages in the order this request shows them: its interface language first."""
+    first = i18n.current_language()
+    return (first, *(lang for lang in PAGE_LANGUAGES if lang != first))
 
 #: Well-known sites an outbound link may point to, for the "external" marker.
 EXTERNAL_SITES: tuple[tuple[str, str], ...] = (
@@ -102,11 +109,11 @@ class Label:
 
 
 def choose_labels(literals: Iterable[Literal]) -> list[Label]:
-    """One label per page language (en first, then zh), falling back to any label at all."""
+    """One label per page language (the interface language first), falling back to any label at all."""
     by_lang: dict[str | None, str] = {}
     for lit in sorted(literals, key=lambda lit: (lit.language or "", str(lit))):
         by_lang.setdefault(lit.language, str(lit))
-    chosen = [Label(by_lang[lang], lang) for lang in PAGE_LANGUAGES if lang in by_lang]
+    chosen = [Label(by_lang[lang], lang) for lang in page_languages() if lang in by_lang]
     if not chosen and by_lang:
         lang, text = next(iter(by_lang.items()))
         chosen = [Label(text, lang)]
@@ -117,6 +124,18 @@ def labels_in(graph: Graph, node) -> list[Literal]:
     from scograph.describe import LABEL_PROPERTIES
 
     return [o for p in LABEL_PROPERTIES for o in graph.objects(node, URIRef(p)) if isinstance(o, Literal)]
+
+
+def _language_rank(lang: str | None) -> tuple[int, str]:
+    """Values in the interface language first, then the other page language, then the rest."""
+    order = page_languages()
+    return (order.index(lang), "") if lang in order else (len(order), lang or "")
+
+
+def term_labels(iri: str) -> list[Label]:
+    """The interface's name for a reused vocabulary term the data does not label (none for other IRIs)."""
+    name = i18n.term_label(iri)
+    return [Label(name, i18n.current_language())] if name else []
 
 
 @dataclass
@@ -148,7 +167,7 @@ def external_site(iri: str) -> str:
     for prefix, name in EXTERNAL_SITES:
         if iri.startswith(prefix):
             return name
-    return "external site"
+    return i18n.text("value.external_site")
 
 
 class Presenter:
@@ -171,7 +190,7 @@ class Presenter:
         if isinstance(node, BNode):
             return Value("bnode", rows=self.rows(node, depth + 1) if depth < 4 else [])
         iri = str(node)
-        labels = choose_labels(labels_in(self.graph, node))
+        labels = choose_labels(labels_in(self.graph, node)) or term_labels(iri)
         if self.site.is_local(iri):
             return Value("link", labels, self.site.page_url(iri), iri)
         if iri in self.described:
@@ -184,13 +203,14 @@ class Presenter:
         out = []
         for p in predicates:
             values = [self.value(o, depth) for o in self.graph.objects(subject, p)]
-            values.sort(key=lambda v: (v.kind, v.labels[0].lang or "" if v.labels else "", v.labels[0].text if v.labels else v.iri or ""))
+            values.sort(key=lambda v: (v.kind, _language_rank(v.labels[0].lang if v.labels else None), v.labels[0].text if v.labels else v.iri or ""))
             out.append(PropertyRow(str(p), self.predicate_label(str(p)), compact(str(p), self.site.base), values))
         return out
 
     def predicate_label(self, iri: str) -> list[Label]:
         chosen = choose_labels(self.predicate_labels.get(iri, []))
-        return [label for label in chosen if label.lang == "en"] or chosen or [Label(humanise(iri), "en")]
+        language = i18n.current_language()
+        return [label for label in chosen if label.lang == language] or term_labels(iri) or chosen or [Label(humanise(iri), "en")]
 
     def _sort_key(self, predicate) -> tuple:
         # Type first, then labels, then everything else by its readable name.

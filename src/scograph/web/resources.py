@@ -35,7 +35,7 @@ from scograph import describe
 from scograph.jsonld import jsonld_context
 from scograph.namespaces import ELI, PREFIXES
 from scograph.store.base import Store
-from scograph.web import diagram, schemaorg
+from scograph.web import diagram, i18n, schemaorg
 from scograph.web.negotiation import (
     HTML,
     REPRESENTATIONS,
@@ -53,6 +53,7 @@ from scograph.web.presentation import (
     choose_labels,
     compact,
     labels_in,
+    term_labels,
 )
 
 bp = Blueprint("resources", __name__)
@@ -124,7 +125,10 @@ def identifier(path: str) -> Response:
     representation = forced or negotiate(request.headers.get("Accept"))
     if representation is None:
         return _not_acceptable()
-    response = redirect(site().document_url(iri, representation.extension), code=303)
+    location = site().document_url(iri, representation.extension)
+    if representation is HTML:
+        location = i18n.with_language(location)  # a reader who chose a language keeps it
+    response = redirect(location, code=303)
     response.vary.add("Accept")
     return response
 
@@ -145,20 +149,20 @@ def browse() -> Response | str:
     iri = request.args.get("iri")
     if iri:
         if not iri.startswith(("http://", "https://")) or not _safe_iri(iri):
-            abort(400, description="The iri parameter must be an absolute http(s) IRI.")
+            abort(400, description=i18n.text("error.bad_iri_parameter"))
         if site().is_local(iri):
-            return redirect(site().page_url(iri), code=303)
+            return redirect(i18n.with_language(site().page_url(iri)), code=303)
         if not describe.exists(_store(), iri):
             return _not_found(iri)
         fmt = request.args.get("format")
         forced = next((r for r in REPRESENTATIONS if r.extension == fmt), None)
         if fmt and forced is None:
-            abort(400, description=f"Unknown format {fmt!r}; use one of: " + ", ".join(r.extension for r in REPRESENTATIONS))
+            abort(400, description=i18n.text("error.unknown_format", format=repr(fmt), choices=", ".join(r.extension for r in REPRESENTATIONS)))
         return _serve(iri, forced)
     query = (request.args.get("q") or "").strip()
     class_iri = request.args.get("class")
     if class_iri and not _safe_iri(class_iri):
-        abort(400, description="The class parameter must be an IRI.")
+        abort(400, description=i18n.text("error.bad_class_parameter"))
     return render_template(
         "browse.html",
         site=site(),
@@ -166,7 +170,7 @@ def browse() -> Response | str:
         hits=_search(query) if query else [],
         classes=[] if (query or class_iri) else _classes(),
         class_iri=class_iri,
-        class_labels=_labels_of(class_iri) if class_iri else [],
+        class_labels=(_labels_of(class_iri) or term_labels(class_iri)) if class_iri else [],
         members=_members(class_iri) if class_iri else [],
     )
 
@@ -255,7 +259,7 @@ def _not_found(iri: str) -> Response:
     hits = _search(" ".join(words[-2:])) if words else []
     if not hits and words:
         hits = _search(words[-1])
-    html = render_template("not_found.html", site=site(), iri=iri, hits=hits[:12], query=" ".join(words[-2:]))
+    html = render_template("not_found.html", site=site(), iri=iri, hits=_distinct_names(hits)[:12], query=" ".join(words[-2:]))
     if HTML is negotiate(request.headers.get("Accept")) or request.accept_mimetypes.accept_html:
         return Response(html, status=404, content_type=HTML.content_type)
     return Response(
@@ -263,6 +267,18 @@ def _not_found(iri: str) -> Response:
         status=404,
         content_type="text/plain; charset=utf-8",
     )
+
+
+def _distinct_names(hits: list[dict]) -> list[dict]:
+    """Search hits with one entry per name, ignoring case ("policy document" = "Policy document")."""
+    seen: set[str] = set()
+    distinct = []
+    for hit in hits:
+        name = hit["label"].text.casefold().strip()
+        if name not in seen:
+            seen.add(name)
+            distinct.append(hit)
+    return distinct
 
 
 # -- HTML ---------------------------------------------------------------------------------
@@ -306,13 +322,42 @@ def _incoming_groups(iri: str) -> list[tuple[list[Label], list[Value]]]:
     links = describe.incoming(store, iri)
     predicate_labels = describe.labels(store, {str(link.predicate) for link in links})
     presenter = Presenter(site(), rdflib.Graph(), predicate_labels, set())
+    order = _document_order({str(link.subject) for link in links})
     groups: dict[str, list[Value]] = defaultdict(list)
     for link in links:
         labels = choose_labels(link.subject_labels)
         groups[str(link.predicate)].append(
             Value("link", labels, site().page_url(str(link.subject)), str(link.subject))
         )
+    for values in groups.values():
+        # Clauses and their items in the order the document has them; anything else after, by name.
+        values.sort(key=lambda v: (order.get(v.iri, _UNORDERED), (v.labels[0].text.lower() if v.labels else v.iri or "")))
     return [(presenter.predicate_label(p), values) for p, values in sorted(groups.items(), key=lambda kv: presenter.predicate_label(kv[0])[0].text)]
+
+
+#: Sort key of what has no place in a document (after every clause).
+_UNORDERED = (float("inf"), float("inf"))
+
+
+def _document_order(iris: set[str]) -> dict[str, tuple[float, float]]:
+    """Where each clause or clause item stands in its document: (clause position, item position)."""
+    if not iris:
+        return {}
+    values = " ".join(f"<{i}>" for i in sorted(iris) if _safe_iri(i))
+    position = _scog("position")
+    rows = _store().select(
+        f"""SELECT ?s ?pos ?parentPos WHERE {{
+  VALUES ?s {{ {values} }}
+  ?s <{position}> ?pos .
+  OPTIONAL {{ ?s <{ELI.is_part_of}> ?parent . ?parent <{position}> ?parentPos }}
+}}"""
+    )
+    order = {}
+    for row in rows:
+        pos = float(row["pos"].toPython())
+        parent = row.get("parentPos")
+        order[str(row["s"])] = (float(parent.toPython()), pos) if parent is not None else (pos, -1.0)
+    return order
 
 
 def _cite(iri: str, labels: list[Label]) -> dict:
@@ -414,14 +459,16 @@ def _document_page(iri: str) -> str:
         }
 
     clauses = [clause_view(c, str(c).rsplit("/clause/", 1)[-1]) for c in ordered_parts(subject)]
-    lang = request.args.get("lang", "both")
+    # Which texts show: ?text=zh|en|both. Without it, a language chosen with ?lang= is the
+    # 中文 (or English) view: that language's text and interface, as links from before meant.
+    show = request.args.get("text") or i18n.explicit_language() or "both"
     return render_template(
         "document.html",
         site=s,
         iri=iri,
         title=title,
         texts_langs=("zh", "en"),
-        lang=lang if lang in ("both", "zh", "en") else "both",
+        show=show if show in ("both", "zh", "en") else "both",
         clauses=clauses,
         rows=presenter.rows(subject, skip={str(ELI.has_part), *describe.LABEL_PROPERTIES, str(RDF.type)}),
         types=[presenter.value(t) for t in graph.objects(subject, RDF.type)],
@@ -449,15 +496,18 @@ def _diagram(clauses: list[dict], parts: rdflib.Graph, title: list[Label]):
         if target in kinds and target not in seen:
             seen.add(target)
             label = choose_labels(labels_in(parts, URIRef(target)))
-            targets[kinds[target]].append(diagram.Node(target, label[0].text if label else compact(target), s.page_url(target)))
+            targets[kinds[target]].append(
+                diagram.Node(target, label[0].text if label else compact(target), i18n.with_language(s.page_url(target)), label[0].lang if label else None)
+            )
     for group in targets.values():
         group.sort(key=lambda n: n.label.lower())
     nodes = [
-        diagram.Node(c["anchor"], (c["labels"][0].text if c["labels"] else c["anchor"]), "#" + c["anchor"]) for c in clauses
+        diagram.Node(c["anchor"], (c["labels"][0].text if c["labels"] else c["anchor"]), "#" + c["anchor"], c["labels"][0].lang if c["labels"] else None)
+        for c in clauses
     ]
     edges = [diagram.Edge(src, dst, kinds[dst]) for src, dst in sorted(set(edges_raw)) if dst in kinds]
-    name = title[0].text if title else "the document"
-    svg = diagram.render(nodes, targets, edges, f"What the clauses of {name} refer to")
+    name = title[0].text if title else i18n.text("document.untitled")
+    svg = diagram.render(nodes, targets, edges, i18n.text("diagram.title", name=name))
     table = [
         (node, [n for n in (next((t for g in targets.values() for t in g if t.key == e.target), None) for e in edges if e.source == node.key) if n])
         for node in nodes
@@ -558,7 +608,15 @@ def _search(query: str) -> list[dict]:
 }} GROUP BY ?s ORDER BY STRLEN(STR(?l)) LIMIT {SEARCH_LIMIT}"""
     )
     s = site()
-    return [{"iri": str(r["s"]), "href": s.page_url(str(r["s"])), "label": Label(str(r["l"]), r["l"].language)} for r in rows]
+    # Each hit by its name in the reader's language when it has one (the matching name may be the other one).
+    names = describe.labels(_store(), [str(r["s"]) for r in rows])
+    hits = []
+    for r in rows:
+        matched = Label(str(r["l"]), r["l"].language)
+        preferred = choose_labels(names.get(str(r["s"]), []))
+        label = matched if matched.lang == i18n.current_language() or not preferred else preferred[0]
+        hits.append({"iri": str(r["s"]), "href": s.page_url(str(r["s"])), "label": label})
+    return hits
 
 
 def _classes() -> list[dict]:
@@ -567,10 +625,14 @@ def _classes() -> list[dict]:
     )
     labels = describe.labels(_store(), [str(r["class"]) for r in rows])
     base = _store().base_iri
+    own = base + "ontology#"
+    # The kinds the documents are made of (scograph's own classes) come first, then the reused
+    # vocabularies' classes (skos:Concept, owl:Class, sh:NodeShape...); each part by how many.
+    rows = sorted(rows, key=lambda r: not str(r["class"]).startswith(own))
     return [
         {
             "iri": str(r["class"]),
-            "labels": choose_labels(labels.get(str(r["class"]), [])),
+            "labels": choose_labels(labels.get(str(r["class"]), [])) or term_labels(str(r["class"])),
             "compact": compact(str(r["class"]), base),
             "count": int(r["n"].toPython()),
             "href": f"{request.url_root}browse?class={quote(str(r['class']), safe='')}",

@@ -24,12 +24,14 @@ import logging
 import time
 
 from flask import Blueprint, Response, current_app, g, render_template, request
+from markupsafe import Markup
 
 from scograph.sparql.formats import GRAPH_FORMATS, RESULTS_FORMATS, NotAcceptable, negotiate
 from scograph.sparql.guard import check_query
 from scograph.sparql.protocol import ProtocolError, parse_query_request
 from scograph.sparql.service_description import service_description
 from scograph.store.base import QueryError, QueryRefused, QueryTimeout, Store, StoreBusy
+from scograph.web import i18n, query_page
 from scograph.web.http import error_response
 
 bp = Blueprint("sparql", __name__)
@@ -134,6 +136,10 @@ def endpoint() -> Response:
         return _describe_service(store)
 
     graphs = _graphs(store)
+    if query_page.wants_page(query_request):
+        # A shared query link opened in a browser: the page, the query in the editor, its results.
+        result = query_page.run_for_page(store, config, query_request, graphs)
+        return Response(_query_page(store, result), status=result.status, content_type="text/html; charset=utf-8")
     try:
         info = check_query(query_request.query, graphs)
         g.sparql_form = info.form
@@ -199,11 +205,15 @@ def _describe_service(store: Store) -> Response:
     return Response(body, content_type="text/turtle; charset=utf-8")
 
 
-def _query_page(store: Store) -> str:
+def _query_page(store: Store, result: query_page.PageResult | None = None) -> str:
     from scograph.examples import example_queries
 
     return render_template(
         "sparql.html",
+        result=result,
+        script_messages=i18n.script_messages(),
+        results_keys=Markup(", ").join(Markup("<code>{}</code>").format(f.key) for f in RESULTS_FORMATS),
+        graph_keys=Markup(", ").join(Markup("<code>{}</code>").format(f.key) for f in GRAPH_FORMATS),
         examples=example_queries(),
         base_iri=store.base_iri,
         release_version=store.version,

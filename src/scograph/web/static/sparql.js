@@ -20,6 +20,14 @@
   const runButton = document.getElementById("run");
   const examples = JSON.parse(document.getElementById("examples-data").textContent);
   const formats = JSON.parse(document.getElementById("formats-data").textContent);
+  // Every word this script shows comes from the server's catalogue, in the page's language.
+  const messages = JSON.parse(document.getElementById("messages-data").textContent);
+  const lang = page.dataset.lang;
+  function say(key, values) {
+    return (messages[key] || key).replace(/\{(\w+)\}/g, function (_, name) {
+      return values && name in values ? String(values[name]) : "{" + name + "}";
+    });
+  }
 
   // -- editor ----------------------------------------------------------------------
   exampleSelect.addEventListener("change", function () {
@@ -63,7 +71,7 @@
     event.preventDefault();
     const query = editor.value;
     runButton.disabled = true;
-    status.textContent = "Running…";
+    status.textContent = say("sparql.running");
     const started = performance.now();
     try {
       const response = await post({ query: query }, "application/sparql-results+json, text/turtle;q=0.9");
@@ -77,29 +85,29 @@
       const count = response.headers.get("X-Result-Count");
       const truncated = response.headers.get("X-Result-Truncated") === "true";
       const limit = response.headers.get("X-Result-Limit");
-      let note = ms + " ms";
-      if (truncated) note += " · cut at the limit of " + limit + " — refine the query (LIMIT/OFFSET) to see the rest";
-      status.textContent = "Done in " + ms + " ms.";
+      const cut = truncated ? say("sparql.summary_cut", { limit: limit }) : "";
+      status.textContent = say("sparql.done", { ms: ms });
       if (type === "text/turtle") {
         const text = await response.text();
-        summary.textContent = (count || "?") + " triples · " + note;
+        summary.textContent = say("sparql.summary_triples", { count: count || "?", ms: ms }) + cut;
         show(turtleView(text), "graph", query);
       } else {
         const data = await response.json();
         if ("boolean" in data) {
-          summary.textContent = "ASK · " + note;
+          summary.textContent = say("sparql.summary_ask", { ms: ms }) + cut;
           const p = document.createElement("p");
           p.className = "boolean";
-          p.textContent = data.boolean ? "Yes (true)" : "No (false)";
+          p.textContent = data.boolean ? say("sparql.yes") : say("sparql.no");
           show(p, "results", query);
         } else {
-          summary.textContent = data.results.bindings.length + " rows · " + note;
+          summary.textContent = say("sparql.summary_rows", { count: data.results.bindings.length, ms: ms }) + cut;
           show(table(data), "results", query);
         }
       }
+      keepLink(query);
     } catch (e) {
       status.textContent = "";
-      show(errorBox(0, "The server could not be reached: " + e.message), null, query);
+      show(errorBox(0, say("sparql.unreachable", { error: e.message })), null, query);
     } finally {
       runButton.disabled = false;
     }
@@ -118,16 +126,39 @@
     box.className = "error";
     box.setAttribute("role", "alert");
     const title = document.createElement("strong");
-    title.textContent = code ? "Error " + code : "Error";
+    title.textContent = code ? say("sparql.error_code", { code: code }) : say("sparql.error");
     const pre = document.createElement("pre");
     pre.textContent = message;
     box.append(title, pre);
     return box;
   }
 
+  // -- the link to the query (as YASGUI keeps it) ----------------------------------
+  const MAX_LINK_QUERY_CHARS = 3000; // longer queries stay POSTed: URLs that long are refused by servers
+  function shareUrl(query) {
+    const url = new URL(endpoint, window.location.href);
+    url.searchParams.set("query", query);
+    if (lang) url.searchParams.set("lang", lang);
+    return url.pathname + url.search;
+  }
+  function keepLink(query) {
+    if (query.length > MAX_LINK_QUERY_CHARS) return;
+    const href = shareUrl(query);
+    window.history.replaceState(null, "", href);
+    const a = document.createElement("a");
+    a.id = "share-link";
+    a.href = href;
+    a.textContent = say("sparql.link_to_query");
+    downloads.append(downloads.childNodes.length ? " · " : "", a);
+  }
+
   // -- rendering -------------------------------------------------------------------
   function localHref(iri) {
-    if (baseIri && iri.indexOf(baseIri) === 0 && root) return root + iri.slice(baseIri.length);
+    if (baseIri && iri.indexOf(baseIri) === 0 && root) {
+      const url = new URL(root + iri.slice(baseIri.length));
+      if (lang) url.searchParams.set("lang", lang); // the reader's language follows the link
+      return url.href;
+    }
     return iri;
   }
 
@@ -201,7 +232,7 @@
   // -- downloads -------------------------------------------------------------------
   function downloadLinks(kind, query) {
     const list = formats[kind] || [];
-    downloads.append("Download: ");
+    downloads.append(say("sparql.download"));
     list.forEach(function (f, i) {
       const button = document.createElement("button");
       button.type = "button";
@@ -209,7 +240,7 @@
       button.textContent = f.label;
       button.addEventListener("click", async function () {
         const response = await post({ query: query, format: f.key, download: "1" }, f.media_type);
-        if (!response.ok) { status.textContent = "Download failed: " + (await errorMessage(response)); return; }
+        if (!response.ok) { status.textContent = say("sparql.download_failed", { error: await errorMessage(response) }); return; }
         const url = URL.createObjectURL(await response.blob());
         const a = document.createElement("a");
         a.href = url;
