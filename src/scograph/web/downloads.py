@@ -25,6 +25,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, render_templat
 
 from scograph.release import Release, ReleaseFile
 from scograph.store.base import Store
+from scograph.web import origin
 from scograph.web.negotiation import RDF_REPRESENTATIONS, TURTLE, negotiate
 
 bp = Blueprint("downloads", __name__)
@@ -124,7 +125,7 @@ def void() -> Response:
 
 @bp.get("/robots.txt")
 def robots() -> Response:
-    root = request.url_root
+    root = origin.public_root()  # Sitemap: must be absolute; never from the request's Host
     body = (
         "# scograph: open data, crawl freely; query results are not pages.\n"
         "User-agent: *\n"
@@ -144,7 +145,7 @@ def sitemap() -> Response:
     rows = store.select(
         f'SELECT DISTINCT ?s WHERE {{ ?s ?p ?o . FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{base}")) }} ORDER BY ?s'
     )
-    root = request.url_root
+    root = origin.public_root()  # a sitemap lists absolute URLs; never from the request's Host
     urls = [root, root + "downloads", root + "sparql", root + "browse", root + "ontology", root + "shapes"]
     for row in rows:
         iri = str(row["s"])

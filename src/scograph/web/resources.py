@@ -35,7 +35,7 @@ from scograph import describe
 from scograph.jsonld import jsonld_context
 from scograph.namespaces import ELI, PREFIXES
 from scograph.store.base import Store
-from scograph.web import diagram, schemaorg
+from scograph.web import diagram, origin, schemaorg
 from scograph.web.negotiation import (
     HTML,
     REPRESENTATIONS,
@@ -69,7 +69,7 @@ def _store() -> Store:
 
 
 def site() -> Site:
-    return Site(base=_store().base_iri, root=request.url_root)
+    return Site(base=_store().base_iri, root=origin.link_root(), public=origin.public_root())
 
 
 def _scog(term: str) -> str:
@@ -259,7 +259,7 @@ def _not_found(iri: str) -> Response:
     if HTML is negotiate(request.headers.get("Accept")) or request.accept_mimetypes.accept_html:
         return Response(html, status=404, content_type=HTML.content_type)
     return Response(
-        f"404 Not Found: the dataset says nothing about <{iri}>.\nTry the SPARQL endpoint at {request.url_root}sparql\n",
+        f"404 Not Found: the dataset says nothing about <{iri}>.\nTry the SPARQL endpoint at {origin.public_root()}sparql\n",
         status=404,
         content_type="text/plain; charset=utf-8",
     )
@@ -335,7 +335,7 @@ def _cite(iri: str, labels: list[Label]) -> dict:
 
 def _schema_script(graph: rdflib.Graph, iri: str) -> str:
     s = site()
-    data = schemaorg.structured_data(graph, URIRef(iri), s.page_url(iri), lambda i: s.page_url(i) if s.is_local(i) else None)
+    data = schemaorg.structured_data(graph, URIRef(iri), s.absolute(s.page_url(iri)), lambda i: s.absolute(s.page_url(i)) if s.is_local(i) else None)
     return schemaorg.script_tag(data)
 
 
@@ -467,12 +467,12 @@ def _diagram(clauses: list[dict], parts: rdflib.Graph, title: list[Label]):
 
 def _document_schema(graph: rdflib.Graph, parts: rdflib.Graph, iri: str, clauses: list[dict]) -> str:
     s = site()
-    data = schemaorg.structured_data(graph, URIRef(iri), s.page_url(iri), lambda i: s.page_url(i) if s.is_local(i) else None)
+    data = schemaorg.structured_data(graph, URIRef(iri), s.absolute(s.page_url(iri)), lambda i: s.absolute(s.page_url(i)) if s.is_local(i) else None)
     data["hasPart"] = [
         {
             "@id": c["iri"],
             "@type": "LegislationObject",
-            "url": f"{s.page_url(iri)}#{c['anchor']}",
+            "url": f"{s.absolute(s.page_url(iri))}#{c['anchor']}",
             "name": [{"@value": label.text, "@language": label.lang} for label in c["labels"]],
             "text": [{"@value": t, "@language": lang} for lang, t in sorted(c["texts"].items())],
             "position": i + 1,
@@ -531,7 +531,7 @@ def _shapes_page(iri: str) -> str:
         shapes=[{"iri": str(s), "name": str(s)[len(namespace):], "rows": presenter.rows(s)} for s in shapes],
         alternates=_alternates(iri),
         jsonld=schemaorg.script_tag(
-            {"@context": schemaorg.SCHEMA_CONTEXT, "@id": iri, "@type": "CreativeWork", "name": "scograph SHACL shapes", "url": site().page_url(iri)}
+            {"@context": schemaorg.SCHEMA_CONTEXT, "@id": iri, "@type": "CreativeWork", "name": "scograph SHACL shapes", "url": site().absolute(site().page_url(iri))}
         ),
     )
 
@@ -573,7 +573,7 @@ def _classes() -> list[dict]:
             "labels": choose_labels(labels.get(str(r["class"]), [])),
             "compact": compact(str(r["class"]), base),
             "count": int(r["n"].toPython()),
-            "href": f"{request.url_root}browse?class={quote(str(r['class']), safe='')}",
+            "href": f"{origin.link_root()}browse?class={quote(str(r['class']), safe='')}",
         }
         for r in rows
     ]
