@@ -105,12 +105,17 @@ def landing() -> str:
         dataset=dataset,
         title=choose_labels(labels_in(graph, subject)),
         description=choose_labels(graph.objects(subject, URIRef("http://purl.org/dc/terms/description"))),
-        triples=graph.value(subject, URIRef(void + "triples")),
-        entities=graph.value(subject, URIRef(void + "entities")),
+        # Written as the downloads page writes them (3,121): the same numbers, said the same way.
+        triples=_count(graph.value(subject, URIRef(void + "triples"))),
+        entities=_count(graph.value(subject, URIRef(void + "entities"))),
         documents=[{"iri": d, "href": s.page_url(d), "labels": choose_labels(labels.get(d, []))} for d in documents],
         version=store.version,
         jsonld=_schema_script(graph, dataset),
     )
+
+
+def _count(value: Literal | None) -> str | None:
+    return f"{int(value.toPython()):,}" if value is not None else None
 
 
 @bp.get("/id/<path:path>")
@@ -180,6 +185,11 @@ def in_place(path: str) -> Response:
         return _serve(base + stem, forced, namespace=stem)
     if path in describe.NAMESPACE_DOCUMENTS:
         return _serve(base + path, None, namespace=path)
+    # A version IRI (ontology/1.0.0) is the ontology as of that version: the current one is served whole.
+    for candidate, fixed in ((path, None), (stem, forced)):
+        namespace = describe.namespace_of_version(_store(), base + candidate)
+        if namespace is not None:
+            return _serve(base + candidate, fixed, namespace=namespace)
     resolved = _resolve(base, path)
     if resolved is None:
         return _not_found(base + path)
@@ -489,6 +499,7 @@ def _ontology_page(iri: str) -> str:
     store = _store()
     graph = describe.describe_namespace(store, "ontology")
     presenter = _presenter(graph)
+    iri = describe.namespace_document_iri(graph) or iri  # the version IRI shows the ontology
     namespace = iri + "#"
     terms = sorted({s for s in graph.subjects() if isinstance(s, URIRef) and str(s).startswith(namespace)}, key=lambda t: str(t).lower())
     owl = "http://www.w3.org/2002/07/owl#"
