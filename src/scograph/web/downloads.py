@@ -25,9 +25,10 @@ from __future__ import annotations
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-import rdflib
+import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request, send_file
 
+from scograph.rdfconvert import to_rdflib
 from scograph.release import Release, ReleaseFile
 from scograph.store.base import Store
 from scograph.web import origin
@@ -152,7 +153,8 @@ def void() -> Response:
     if representation is TURTLE:
         response = Response(path.read_bytes(), content_type=TURTLE.content_type)
     else:
-        graph = rdflib.Graph().parse(path, format="turtle")
+        # Parsed by Oxigraph, which keeps the file's canonical blank-node labels: same request, same bytes.
+        graph = to_rdflib(sorted(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE), key=lambda t: (str(t.subject), str(t.predicate), str(t.object))))
         response = Response(graph.serialize(format=representation.rdflib_format, encoding="utf-8"), content_type=representation.content_type)
     response.vary.add("Accept")
     return response

@@ -26,6 +26,7 @@ import re
 from collections import defaultdict
 from urllib.parse import quote
 
+import pyoxigraph as ox
 import rdflib
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
 from rdflib import Literal, URIRef
@@ -34,6 +35,7 @@ from rdflib.namespace import RDF
 from scograph import describe
 from scograph.jsonld import jsonld_context
 from scograph.namespaces import ELI, PREFIXES
+from scograph.rdfconvert import from_rdflib, to_rdflib
 from scograph.store.base import Store
 from scograph.web import diagram, origin, schemaorg
 from scograph.web.negotiation import (
@@ -238,9 +240,24 @@ def _serve(iri: str, forced: Representation | None, namespace: str | None = None
     return response
 
 
+def _stable(graph: rdflib.Graph) -> rdflib.Graph:
+    """The same graph with blank nodes named by RDFC-1.0 and triples in sorted order.
+
+    Each CONSTRUCT mints fresh blank nodes, so without this the same request gave
+    other bytes every time (N-Triples, JSON-LD) under one strong ETag.
+    """
+    if not any(isinstance(term, rdflib.BNode) for triple in graph for term in triple):
+        return graph
+    dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in from_rdflib(graph))
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    triples = sorted((q.triple for q in dataset), key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+    return to_rdflib(triples)
+
+
 def serialize(graph: rdflib.Graph, representation: Representation) -> bytes:
-    """RDF in the requested syntax, with the project's prefixes (canonical IRIs are kept)."""
+    """RDF in the requested syntax, with the project's prefixes (canonical IRIs are kept); same request, same bytes."""
     base = _store().base_iri
+    graph = _stable(graph)
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace, override=True, replace=True)
     graph.bind("id", base + "id/", override=True, replace=True)
