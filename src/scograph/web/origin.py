@@ -21,6 +21,7 @@ links to that host in every cache that keeps the answer. So:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
@@ -66,20 +67,25 @@ def default_public_url(host: str, port: int) -> str | None:
 class _PinnedOrigin:
     """WSGI middleware: the environ names the public URL, whatever ``Host`` the client sent."""
 
-    def __init__(self, app, public_url: str, prefix: str):
-        parts = urlsplit(public_url)
+    def __init__(self, app, public_url: Callable[[], str], prefix: str):
         self.app = app
-        self.scheme = parts.scheme
-        self.host = parts.netloc
-        self.server_name = parts.hostname or ""
-        self.server_port = str(parts.port or (443 if parts.scheme == "https" else 80))
+        self.public_url = public_url  # called at the first request: a remote store's base IRI needs the store
+        self.origin: tuple[str, str, str, str] | None = None
         self.prefix = prefix
 
+    def _origin(self) -> tuple[str, str, str, str]:
+        if self.origin is None:
+            parts = urlsplit(self.public_url())
+            port = str(parts.port or (443 if parts.scheme == "https" else 80))
+            self.origin = (parts.scheme, parts.netloc, parts.hostname or "", port)
+        return self.origin
+
     def __call__(self, environ, start_response):
-        environ["HTTP_HOST"] = self.host
-        environ["SERVER_NAME"] = self.server_name
-        environ["SERVER_PORT"] = self.server_port
-        environ["wsgi.url_scheme"] = self.scheme
+        scheme, host, server_name, server_port = self._origin()
+        environ["HTTP_HOST"] = host
+        environ["SERVER_NAME"] = server_name
+        environ["SERVER_PORT"] = server_port
+        environ["wsgi.url_scheme"] = scheme
         environ["SCRIPT_NAME"] = self.prefix
         for name in FORWARDED_HEADERS:  # not believed, so not seen either
             environ.pop("HTTP_" + name.upper().replace("-", "_"), None)
@@ -98,12 +104,9 @@ def install(app: Flask, public_url: str | None, trust_forwarded_headers: bool) -
         # A configured URL with a path (https://example.org/scograph/) means a proxy maps that
         # path onto our root, so links carry it; the base IRI fallback reaches us by redirect.
         prefix = urlsplit(public_url).path.rstrip("/") if public_url else ""
-        app.wsgi_app = _PinnedOrigin(app.wsgi_app, public_url or _base_origin(app), prefix)
+        store = app.extensions["scograph.store"]
+        app.wsgi_app = _PinnedOrigin(app.wsgi_app, (lambda: public_url) if public_url else (lambda: store.base_iri), prefix)
     app.context_processor(lambda: {"link_root": link_root(), "public_root": public_root()})
-
-
-def _base_origin(app: Flask) -> str:
-    return app.extensions["scograph.store"].base_iri
 
 
 def trusts_forwarded_headers() -> bool:
