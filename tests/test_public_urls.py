@@ -212,6 +212,14 @@ def test_a_configured_public_url_is_used_and_carries_its_path(settings, release,
         assert f"<{public}sparql>" in description and HOSTILE not in description
 
 
+def test_public_url_and_trusted_proxy_headers_are_not_given_together(tmp_path):
+    scograph = Path(sys.executable).with_name("scograph")
+    args = [str(scograph), "serve", "--build-dir", str(tmp_path / "build"), "--port", "0", "--public-url", "https://a.example/", "--trust-forwarded-headers"]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1 and "give one of them" in result.stderr
+    assert not (tmp_path / "build").exists()
+
+
 @pytest.mark.parametrize(
     "value, env",
     [("not a url", False), ("ftp://data.example.org/", False), ("https://data.example.org/?a=1", False), ("https://exa mple.org/", True)],

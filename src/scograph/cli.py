@@ -175,7 +175,7 @@ def publish(
 @click.option("--result-cache-mb", type=click.FloatRange(min=0), default=64.0, show_default=True, help="Memory for cached query results per process (a release never changes; with --store, entries are per release version); 0 turns the cache off.")
 @click.option("--store", "store_url", metavar="URL", help="Answer from this remote SPARQL endpoint instead of the embedded store.")
 @click.option("--public-url", metavar="URL", envvar="SCOGRAPH_PUBLIC_URL", help="Where clients reach this server's root, for the URLs that must be absolute (sitemap, robots.txt, sd:endpoint) [env SCOGRAPH_PUBLIC_URL; default: http://HOST:PORT/ on loopback, else the base IRI]. Never taken from the request's Host header.")
-@click.option("--trust-forwarded-headers", is_flag=True, default=False, help="A proxy in front of this server sets X-Forwarded-Proto/Host/Port/Prefix: believe them (one proxy). Only with a proxy that overwrites them.")
+@click.option("--trust-forwarded-headers", is_flag=True, default=False, help="A proxy in front of this server sets X-Forwarded-Proto/Host/Port/Prefix: believe them (one proxy), instead of --public-url. Only with a proxy that overwrites them.")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True)
 def serve(
     host: str,
@@ -204,6 +204,9 @@ def serve(
 
     if store_url is not None and not store_url.startswith(("http://", "https://")):
         raise click.BadParameter(f"must be an http(s) URL, got {store_url!r}", param_hint="--store")
+    if public_url is not None and trust_forwarded_headers:
+        click.echo("error: --public-url and --trust-forwarded-headers both say where the site is; give one of them", err=True)
+        sys.exit(2)
     if public_url is not None:
         from scograph.web.origin import check_public_url
 

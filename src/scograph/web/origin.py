@@ -94,6 +94,8 @@ class _PinnedOrigin:
 
 def install(app: Flask, public_url: str | None, trust_forwarded_headers: bool) -> None:
     """Wrap ``app.wsgi_app`` so the request knows the site's origin, and give templates the roots."""
+    if public_url is not None and trust_forwarded_headers:
+        raise ValueError("a public URL and trusted forwarded headers both say where the site is; give one of them")
     if public_url is not None:
         public_url = check_public_url(public_url)
     app.extensions["scograph.public_url"] = public_url

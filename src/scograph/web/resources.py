@@ -107,7 +107,7 @@ def landing() -> str:
         dataset=dataset,
         title=choose_labels(labels_in(graph, subject)),
         description=choose_labels(graph.objects(subject, URIRef("http://purl.org/dc/terms/description"))),
-        # Written as the downloads page writes them (3,121): the same numbers, said the same way.
+        # Written as the downloads page writes them (3,125): the same numbers, said the same way.
         triples=_count(graph.value(subject, URIRef(void + "triples"))),
         entities=_count(graph.value(subject, URIRef(void + "entities"))),
         documents=[{"iri": d, "href": s.page_url(d), "labels": choose_labels(labels.get(d, []))} for d in documents],
