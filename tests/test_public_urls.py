@@ -136,6 +136,26 @@ def test_no_answer_names_the_host_the_request_chose(hostile_answers):
     assert not poisoned, f"{len(poisoned)} answers name {HOSTILE}:\n" + "\n".join(poisoned)
 
 
+@pytest.mark.parametrize("target", ["/sitemap.xml", "/id/state/chn", "/sparql"])
+def test_an_absolute_form_request_target_does_not_name_the_site_either(server, target):
+    """``GET http://evil.example/sitemap.xml HTTP/1.1`` (RFC 9112 absolute-form) carries a host of its own."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        connection.putrequest("GET", f"http://{HOSTILE}{target}", skip_host=True)
+        connection.putheader("Host", f"{HOSTILE}:4444")
+        connection.putheader("Accept", "text/turtle")
+        connection.endheaders()
+        response = connection.getresponse()
+        body = response.read().decode("utf-8", errors="replace")
+        headers = "\n".join(f"{k}: {v}" for k, v in response.getheaders())
+    finally:
+        connection.close()
+    assert response.status in (200, 303), response.status  # answered by the app, not refused by gunicorn
+    assert HOSTILE not in (headers + body).lower()
+
+
 def test_answers_do_not_depend_on_host_so_the_host_blind_etag_is_right(server, hostile_answers):
     """The cache key (URL + Vary) holds no Host: the hostile request must get the honest request's bytes."""
     compared = 0
