@@ -257,3 +257,17 @@ def test_a_bad_public_url_is_one_sentence(tmp_path, value, env):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: --public-url ") and repr(value) in lines[0], result.stderr
     assert not (tmp_path / "build").exists()  # refused before building anything
+
+
+@pytest.mark.parametrize(
+    "host, port, expected",
+    [("127.0.0.1", 8080, "http://127.0.0.1:8080/"), ("::1", 8080, "http://[::1]:8080/"), ("localhost", 9000, "http://localhost:9000/"),
+     ("0.0.0.0", 8080, None), ("192.0.2.7", 8080, None), ("127.0.0.1", 0, None)],
+)
+def test_the_default_public_url_is_the_loopback_address_else_the_base_iri(host, port, expected):
+    """Only a loopback server's own address reaches it for sure; elsewhere the base IRI does (through w3id.org)."""
+    from scograph.serve import ServeOptions, _origin_line, with_public_url
+
+    options = with_public_url(ServeOptions(host=host, port=port))
+    assert options.web.public_url == expected
+    assert _origin_line(options, BASE).endswith(f"use {expected or BASE} (--public-url to change)")
