@@ -232,10 +232,25 @@ def test_a_configured_public_url_is_used_and_carries_its_path(settings, release,
         assert f"<{public}sparql>" in description and HOSTILE not in description
 
 
+def _run_refused(args: list[str], env: dict | None, cwd: Path) -> subprocess.CompletedProcess:
+    """Run a command that should refuse at once; if it serves instead, stop it and all its processes."""
+    import os
+    import signal
+
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd, start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # its own session: gunicorn's workers go too
+        process.communicate()
+        raise AssertionError(f"{args} did not refuse; it was still running after 60 s") from None
+    return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
+
+
 def test_public_url_and_trusted_proxy_headers_are_not_given_together(tmp_path):
     scograph = Path(sys.executable).with_name("scograph")
     args = [str(scograph), "serve", "--build-dir", str(tmp_path / "build"), "--port", "0", "--public-url", "https://a.example/", "--trust-forwarded-headers"]
-    result = subprocess.run(args, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    result = _run_refused(args, None, tmp_path)
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1 and "give one of them" in result.stderr
     assert not (tmp_path / "build").exists()
 
@@ -252,7 +267,7 @@ def test_a_bad_public_url_is_one_sentence(tmp_path, value, env):
     environment = {**os.environ, "SCOGRAPH_PUBLIC_URL": value} if env else dict(os.environ)
     if not env:
         args += ["--public-url", value]
-    result = subprocess.run(args, capture_output=True, text=True, timeout=60, env=environment, cwd=tmp_path)
+    result = _run_refused(args, environment, tmp_path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: --public-url ") and repr(value) in lines[0], result.stderr
