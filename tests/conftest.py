@@ -11,7 +11,8 @@ from scograph.config import Settings
 from scograph.release import Release
 
 REPO = Path(__file__).resolve().parent.parent
-SEED = REPO.parent / "shared" / "seeds" / "000_51fa88c6f195bb1e.txt"
+#: The Initiative's bilingual source text, kept in the repository (data/sources/README.md says whence).
+SEED = REPO / "data" / "sources" / "green-development-initiative.txt"
 
 
 @pytest.fixture(scope="session")

@@ -49,3 +49,46 @@ def stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+class ScographServe:
+    """``scograph serve`` on 127.0.0.1 and a free port, on an already built ``build_dir``; a context manager.
+
+    Light by default (one web process, one query worker): these servers answer a
+    few hundred requests, not a benchmark.
+    """
+
+    def __init__(self, build_dir: Path, log_path: Path, *args: str, env: dict | None = None):
+        import os
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        executable = Path(sys.executable).with_name("scograph")
+        light = ("--workers", "1", "--max-concurrent-queries", "1", "--max-queued-queries", "8")
+        self.process = subprocess.Popen(
+            [str(executable), "serve", "--build-dir", str(build_dir), "--port", str(self.port), *light, *args],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=build_dir,
+            env={**os.environ, **(env or {})},
+        )
+        try:
+            wait_until_ready(self.url + "/healthz", self.process, seconds=90, log=log_path)
+        except BaseException:
+            self.stop()
+            raise
+
+    def log(self) -> str:
+        return self.log_path.read_text("utf-8", errors="replace")
+
+    def stop(self) -> None:
+        stop(self.process)
+        self._log.close()
+
+    def __enter__(self) -> "ScographServe":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

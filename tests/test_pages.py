@@ -83,7 +83,7 @@ def test_document_page_has_clauses_in_order_with_anchors(client):
     assert positions == sorted(positions)
     for key in CLAUSE_KEYS:
         assert f'href="#{key}"' in html  # table of contents and permalink
-        assert f'href="http://localhost/id/{DOC}/clause/{key}"' in html  # its own IRI, on this host
+        assert f'href="/id/{DOC}/clause/{key}"' in html  # its own IRI, on this site (a relative link)
 
 
 def test_document_page_shows_both_languages_with_lang_attributes(client):
@@ -108,7 +108,7 @@ def test_document_page_links_use_labels_not_iris(client):
     # Links to resources that have labels never show their bare IRI as text.
     bare = [t for t in texts if t.startswith(BASE + "id/") and "/clause/" not in t and t != BASE + "id/" + DOC]
     assert not bare, bare
-    assert 'href="http://localhost/doc/instrument/kunming-montreal-global-biodiversity-framework"' in html
+    assert 'href="/doc/instrument/kunming-montreal-global-biodiversity-framework"' in html
 
 
 def test_document_page_has_cite_boxes_and_diagram(client, store):
@@ -153,7 +153,7 @@ def test_every_page_embeds_schema_org_json_ld_that_parses_offline(client):
 def test_resource_page_shows_incoming_links(client):
     html = page(client, "/doc/instrument/kunming-montreal-global-biodiversity-framework")
     incoming = html[html.index("What links here") :]
-    assert f'href="http://localhost/doc/{DOC}/clause/op-3"' in incoming
+    assert f'href="/doc/{DOC}/clause/op-3"' in incoming
     assert "Operative clause 3" in incoming
 
 
@@ -170,7 +170,7 @@ def test_outbound_links_are_marked_external(client):
 def test_clause_page_quotes_its_text_and_links_back_into_the_document(client):
     html = page(client, f"/doc/{DOC}/clause/op-3")
     assert '<blockquote class="clause-text" lang="zh">' in html and '<blockquote class="clause-text" lang="en">' in html
-    assert f'href="http://localhost/doc/{DOC}#op-3"' in html
+    assert f'href="/doc/{DOC}#op-3"' in html
     assert "Cite this clause" in html
 
 
@@ -185,12 +185,12 @@ def test_ontology_page_documents_terms_in_both_languages(client):
 def test_landing_page_links_the_ways_in(client):
     html = page(client, "/")
     for target in (f"/doc/{DOC}", "/sparql", "/downloads", "/browse", "/ontology"):
-        assert f'href="http://localhost{target}"' in html
+        assert f'href="{target}"' in html
 
 
 def test_browse_search_and_classes(client):
     html = page(client, "/browse?q=青岛")
-    assert 'href="http://localhost/doc/place/qingdao"' in html
+    assert 'href="/doc/place/qingdao"' in html
     index = page(client, "/browse")
     assert "scog:OperativeClause" in index
     members = page(client, "/browse?class=https%3A%2F%2Fw3id.org%2Fscograph%2Fontology%23State")
@@ -265,17 +265,18 @@ def test_sitemap_lists_every_page(client):
     assert response.mimetype == "application/xml"
     locations = re.findall(r"<loc>([^<]+)</loc>", response.data.decode())
     assert len(locations) == len(set(locations))
-    for expected in ("http://localhost/", f"http://localhost/doc/{DOC}", f"http://localhost/doc/{DOC}/clause/op-3", "http://localhost/doc/state/chn", "http://localhost/ontology"):
+    # Absolute, under the public URL (the base IRI when none is configured), never the request's host.
+    for expected in (BASE, f"{BASE}doc/{DOC}", f"{BASE}doc/{DOC}/clause/op-3", f"{BASE}doc/state/chn", f"{BASE}ontology"):
         assert expected in locations
     assert not any("#" in loc for loc in locations)
     sample = [loc for loc in locations if "/doc/" in loc][:20]
     for loc in sample:
-        assert client.get(loc.replace("http://localhost", ""), headers={"Accept": "text/html"}).status_code == 200, loc
+        assert client.get("/" + loc.removeprefix(BASE), headers={"Accept": "text/html"}).status_code == 200, loc
 
 
 def test_robots_txt_points_at_the_sitemap(client):
     body = client.get("/robots.txt").data.decode()
-    assert "User-agent: *" in body and "Sitemap: http://localhost/sitemap.xml" in body
+    assert "User-agent: *" in body and f"Sitemap: {BASE}sitemap.xml" in body
 
 
 # -- what readers see: order, names, layout -----------------------------------------------------
@@ -288,7 +289,7 @@ def _incoming_section(html: str) -> str:
 def test_what_links_here_lists_clauses_in_document_order(client):
     """The SCO is mentioned by six clauses; alphabetically "Closing" would come first, in the document "Opening" does."""
     incoming = _incoming_section(page(client, "/doc/organization/sco"))
-    keys = re.findall(rf'href="http://localhost/doc/{DOC}/clause/([\w-]+)"', incoming)
+    keys = re.findall(rf'href="/doc/{DOC}/clause/([\w-]+)"', incoming)
     assert len(keys) >= 5
     assert keys == sorted(keys, key=CLAUSE_KEYS.index), keys
     assert keys[0] == "opening" and keys[-1] == "closing"

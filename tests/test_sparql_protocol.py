@@ -375,7 +375,7 @@ def test_service_description_in_turtle_advertises_no_update(client, release):
     graph = rdflib.Graph().parse(data=response.data.decode("utf-8"), format="turtle")
     service = graph.value(predicate=rdflib.RDF.type, object=SD.Service)
     assert service is not None
-    assert graph.value(service, SD.endpoint) == rdflib.URIRef("http://localhost/sparql")
+    assert graph.value(service, SD.endpoint) == rdflib.URIRef("https://w3id.org/scograph/sparql")  # the public URL (base IRI by default), not Host
     assert set(graph.objects(service, SD.supportedLanguage)) == {SD.SPARQL11Query}
     assert (None, None, SD.SPARQL11Update) not in graph
     names = {str(n) for n in graph.objects(None, SD.name)}

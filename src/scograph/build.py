@@ -47,6 +47,11 @@ Log = Callable[[str], None]
 #: Source file routed to the description graph instead of the data graph.
 DATASET_RECORD = "dataset.ttl"
 
+#: Directory under data/ holding the primary source texts (``*.txt``): copied into the release
+#: as downloads, never parsed (the data points at them with prov:hadPrimarySource).
+PRIMARY_SOURCES = "sources"
+PRIMARY_SOURCE_MEDIA_TYPE = "text/plain; charset=utf-8"
+
 
 class BuildError(Exception):
     """The build stopped; the previous release is untouched. ``str()`` says why."""
@@ -125,14 +130,25 @@ def _gzip(path: Path) -> Path:
     return target
 
 
+def primary_source_files(settings: Settings) -> tuple[Path, ...]:
+    """The primary source texts (``data/sources/*.txt``), in name order."""
+    directory = settings.data_dir / PRIMARY_SOURCES
+    return tuple(sorted(p for p in directory.glob("*.txt") if p.is_file())) if directory.is_dir() else ()
+
+
 def source_checksums(sources: LoadedSources, settings: Settings) -> list[SourceChecksum]:
     """SHA-256 of every source file, read once: names the release and feeds its provenance."""
     root = settings.source_root.resolve()
-    return [
+    turtle = [
         SourceChecksum(source_set.name, path.resolve().relative_to(root).as_posix(), _sha256(path))
         for source_set in (sources.ontology, sources.data, sources.record, sources.shapes)
         for path in source_set.files
     ]
+    texts = [
+        SourceChecksum(PRIMARY_SOURCES, path.resolve().relative_to(root).as_posix(), _sha256(path), PRIMARY_SOURCE_MEDIA_TYPE)
+        for path in primary_source_files(settings)
+    ]
+    return turtle + texts
 
 
 def _release_version(checksums: list[SourceChecksum], settings: Settings) -> str:
@@ -289,9 +305,8 @@ def _write_release(
         graph_iri(base, "shapes"): list(sources.shapes.triples),
         graph_iri(base, "provenance"): provenance_triples(checksums, settings, version),
     }
-    graphs[graph_iri(base, "description")] = list(sources.record.triples) + description_triples(
-        graphs, settings, version
-    )
+    description = graph_iri(base, "description")
+    graphs[description] = description_triples(graphs, settings, version, description, record=sources.record.triples)
     quads = canonical_quads(
         ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for g, triples in graphs.items() for t in triples
     )
@@ -328,6 +343,10 @@ def _write_release(
         gz = _gzip(path)
         record(gz.name, "application/gzip", count, fmt.description + " (gzip)")
     log(f"wrote dumps: {len(union)} triples, {len(quads)} quads in {len(graphs)} graphs")
+
+    for text in primary_source_files(settings):
+        shutil.copyfile(text, out / text.name)
+        record(text.name, PRIMARY_SOURCE_MEDIA_TYPE, None, f"Primary source text, as published (data/{PRIMARY_SOURCES}/{text.name}); the clause texts quote it")
 
     (out / "context.jsonld").write_text(json.dumps(jsonld_context(base), indent=2, sort_keys=True) + "\n", "utf-8")
     record("context.jsonld", "application/ld+json", None, "JSON-LD context used by scograph.jsonld")

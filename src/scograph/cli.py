@@ -177,6 +177,8 @@ def publish(
 @click.option("--query-memory-mb", type=click.IntRange(min=0), default=2048, show_default=True, help="Address-space cap of each query worker; a query needing more is stopped (503). 0: no cap.")
 @click.option("--result-cache-mb", type=click.FloatRange(min=0), default=64.0, show_default=True, help="Memory for cached query results per process (a release never changes; with --store, entries are per release version); 0 turns the cache off.")
 @click.option("--store", "store_url", metavar="URL", help="Answer from this remote SPARQL endpoint instead of the embedded store.")
+@click.option("--public-url", metavar="URL", envvar="SCOGRAPH_PUBLIC_URL", help="Where clients reach this server's root, for the URLs that must be absolute (sitemap, robots.txt, sd:endpoint) [env SCOGRAPH_PUBLIC_URL; default: http://HOST:PORT/ on loopback, else the base IRI]. Never taken from the request's Host header.")
+@click.option("--trust-forwarded-headers", is_flag=True, default=False, help="A proxy in front of this server sets X-Forwarded-Proto/Host/Port/Prefix: believe them (one proxy), instead of --public-url. Only with a proxy that overwrites them.")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True)
 def serve(
     host: str,
@@ -194,6 +196,8 @@ def serve(
     query_memory_mb: int,
     result_cache_mb: float,
     store_url: str | None,
+    public_url: str | None,
+    trust_forwarded_headers: bool,
     log_level: str,
 ) -> None:
     """Serve the current release under gunicorn; without one (or with one for another base IRI), build it first from --sources."""
@@ -204,12 +208,25 @@ def serve(
 
     if store_url is not None and not store_url.startswith(("http://", "https://")):
         raise click.BadParameter(f"must be an http(s) URL, got {store_url!r}", param_hint="--store")
+    if public_url is not None and trust_forwarded_headers:
+        click.echo("error: --public-url and --trust-forwarded-headers both say where the site is; give one of them", err=True)
+        sys.exit(2)
+    if public_url is not None:
+        from scograph.web.origin import check_public_url
+
+        try:
+            public_url = check_public_url(public_url)
+        except ValueError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
     settings = _settings(source_root, build_dir, base_iri)
     web = WebConfig(
         query_timeout=query_timeout,
         max_query_bytes=max_query_bytes,
         max_results=max_results,
         max_concurrent_queries=max_concurrent_queries,
+        public_url=public_url,
+        trust_forwarded_headers=trust_forwarded_headers,
     )
     options = ServeOptions(
         host=host, port=port, workers=workers, threads=threads, web=web,

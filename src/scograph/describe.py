@@ -43,6 +43,8 @@ INCOMING_LIMIT = 500
 #: document ``ontology`` / ``shapes``, which holds the whole named graph of that name.
 NAMESPACE_DOCUMENTS = ("ontology", "shapes")
 
+_OWL_VERSION_IRI = "<http://www.w3.org/2002/07/owl#versionIRI>"
+
 
 def _iri(value: str) -> str:
     """An IRI written into a query; refuses anything that could break out of ``<...>``."""
@@ -99,6 +101,26 @@ def exists(store: Store, iri: str) -> bool:
 def describe(store: Store, iri: str) -> rdflib.Graph:
     """The RDF description of one resource (see the module docstring)."""
     return store.construct(describe_query(iri))
+
+
+def namespace_of_version(store: Store, iri: str) -> str | None:
+    """``"ontology"`` when ``iri`` is the ``owl:versionIRI`` of the ontology (or of the shapes), else ``None``."""
+    if not iri.startswith(store.base_iri) or not iri[len(store.base_iri):].startswith(tuple(n + "/" for n in NAMESPACE_DOCUMENTS)):
+        return None  # cheap: only ontology/... and shapes/... can be version IRIs of ours
+    for name in NAMESPACE_DOCUMENTS:
+        graph = _iri(graph_iri(store.base_iri, name))
+        if store.ask(f"ASK {{ GRAPH {graph} {{ ?document {_OWL_VERSION_IRI} {_iri(iri)} }} }}"):
+            return name
+    return None
+
+
+def namespace_document_iri(graph: rdflib.Graph) -> str | None:
+    """The IRI of the ``owl:Ontology`` in a namespace document's graph (it may differ from ``{base}ontology``
+    when the base IRI is not the default: the vocabulary keeps its IRIs)."""
+    for subject in graph.subjects(rdflib.RDF.type, rdflib.OWL.Ontology):
+        if isinstance(subject, URIRef):
+            return str(subject)
+    return None
 
 
 def describe_namespace(store: Store, name: str) -> rdflib.Graph:

@@ -91,6 +91,7 @@ class SourceChecksum:
     graph: str
     path: str
     sha256: str
+    media_type: str = "text/turtle"
 
 
 def provenance_triples(checksums: Iterable[SourceChecksum], settings: "Settings", version: str) -> list[ox.Triple]:
@@ -121,7 +122,7 @@ def provenance_triples(checksums: Iterable[SourceChecksum], settings: "Settings"
             t(release, _N(str(PROV.wasDerivedFrom)), entity),
             t(entity, _N(str(RDF.type)), _N(str(PROV.Entity))),
             t(entity, _N(str(DCTERMS.identifier)), _lit(checksum.path)),
-            t(entity, _N(str(DCTERMS.format)), _lit("text/turtle")),
+            t(entity, _N(str(DCTERMS.format)), _lit(checksum.media_type)),
         ]
         out += _sha256_checksum(entity, f"sum-{checksum.path}", checksum.sha256)
     return out
@@ -134,29 +135,86 @@ def _namespace_of(iri: str) -> str:
     return iri
 
 
-def description_triples(graphs: dict[str, list[ox.Triple]], settings: "Settings", version: str) -> list[ox.Triple]:
-    """VoID statistics, subsets per named graph, vocabularies, linksets and example resources.
+#: Rounds allowed for the description's statistics to count the description itself (two suffice).
+_FIXED_POINT_ROUNDS = 8
 
-    ``graphs`` are the content graphs (ontology, data, shapes, provenance): the
-    statistics describe them, not the description graph itself.
+
+@dataclass(frozen=True)
+class _Statistics:
+    triples: int
+    entities: int
+    classes: int
+    properties: int
+    subjects: int
+    objects: int
+
+
+def _statistics(triples: set[ox.Triple], base: str) -> _Statistics:
+    return _Statistics(
+        triples=len(triples),
+        entities=len({tr.subject for tr in triples if isinstance(tr.subject, ox.NamedNode) and tr.subject.value.startswith(base + "id/")}),
+        classes=len({tr.object for tr in triples if tr.predicate.value == str(RDF.type)}),
+        properties=len({tr.predicate for tr in triples}),
+        subjects=len({tr.subject for tr in triples}),
+        objects=len({tr.object for tr in triples}),
+    )
+
+
+def description_triples(
+    graphs: dict[str, list[ox.Triple]],
+    settings: "Settings",
+    version: str,
+    description_graph: str,
+    record: Iterable[ox.Triple] = (),
+) -> list[ox.Triple]:
+    """The description graph: the catalogue ``record`` plus VoID statistics, subsets, vocabularies,
+    linksets and example resources.
+
+    The statistics count what the dumps and the endpoint hold: the content
+    ``graphs`` *and this description graph* (a subset too), so every place that
+    says how many triples the dataset has (home page, downloads page, VoID, the
+    service description) gives the same number. Counting itself is a fixed
+    point: the counts do not depend on their own values, except distinct
+    objects, which settles in a round or two.
     """
+    base = settings.base_iri
+    record = list(record)
+    content = {tr for triples in graphs.values() for tr in triples}
+    stats = _statistics(content | set(record), base)
+    own_size = len(set(record))
+    for _ in range(_FIXED_POINT_ROUNDS):
+        out = record + _describe(graphs, settings, version, description_graph, stats, own_size)
+        new_stats, new_size = _statistics(content | set(out), base), len(set(out))
+        if (new_stats, new_size) == (stats, own_size):
+            return out
+        stats, own_size = new_stats, new_size
+    raise RuntimeError("the dataset description's statistics did not settle")  # pragma: no cover
+
+
+def _describe(
+    graphs: dict[str, list[ox.Triple]],
+    settings: "Settings",
+    version: str,
+    description_graph: str,
+    stats: _Statistics,
+    own_size: int,
+) -> list[ox.Triple]:
     base = settings.base_iri
     ds = dataset_iri(base)
     t = ox.Triple
     all_triples = {tr for triples in graphs.values() for tr in triples}
-    entities = {tr.subject for tr in all_triples if isinstance(tr.subject, ox.NamedNode) and tr.subject.value.startswith(base + "id/")}
     classes = {tr.object for tr in all_triples if tr.predicate.value == str(RDF.type)}
     properties = {tr.predicate for tr in all_triples}
     out = [
         t(ds, _N(str(RDF.type)), _N(str(VOID.Dataset))),
         t(ds, _N(str(RDF.type)), _N(str(DCAT.Dataset))),
         t(ds, _N(str(OWL.versionInfo)), _lit(version)),
-        t(ds, _N(str(VOID.triples)), _int(len(all_triples))),
-        t(ds, _N(str(VOID.entities)), _int(len(entities))),
-        t(ds, _N(str(VOID.classes)), _int(len(classes))),
-        t(ds, _N(str(VOID.properties)), _int(len(properties))),
-        t(ds, _N(str(VOID.distinctSubjects)), _int(len({tr.subject for tr in all_triples}))),
-        t(ds, _N(str(VOID.distinctObjects)), _int(len({tr.object for tr in all_triples}))),
+        t(ds, _N(str(VOID.triples)), _int(stats.triples)),
+        t(ds, _N(str(VOID.entities)), _int(stats.entities)),
+        t(ds, _N(str(VOID.classes)), _int(stats.classes)),
+        t(ds, _N(str(VOID.properties)), _int(stats.properties)),
+        t(ds, _N(str(VOID.distinctSubjects)), _int(stats.subjects)),
+        t(ds, _N(str(VOID.distinctObjects)), _int(stats.objects)),
         t(ds, _N(str(VOID.uriSpace)), _lit(base + "id/")),
         t(ds, _N(str(VOID.uriRegexPattern)), _lit("^" + base.replace(".", "\\.") + "(id|ontology|shapes)")),
         t(ds, _N(str(VOID.sparqlEndpoint)), _N(base + "sparql")),
@@ -165,13 +223,15 @@ def description_triples(graphs: dict[str, list[ox.Triple]], settings: "Settings"
         t(ds, _N(str(VOID.feature)), _N("http://www.w3.org/ns/formats/JSON-LD")),
         t(ds, _N(str(VOID.feature)), _N("http://www.w3.org/ns/formats/RDF_XML")),
     ]
-    for name, triples in graphs.items():
+    sizes = {name: len(set(triples)) for name, triples in graphs.items()}
+    sizes[description_graph] = own_size
+    for name, size in sizes.items():
         subset = _N(name)
         out += [
             t(ds, _N(str(VOID.subset)), subset),
             t(subset, _N(str(RDF.type)), _N(str(VOID.Dataset))),
             t(subset, _N(str(RDFS.label)), ox.Literal(f"{name.rsplit('/', 1)[-1]} graph", language="en")),
-            t(subset, _N(str(VOID.triples)), _int(len(set(triples)))),
+            t(subset, _N(str(VOID.triples)), _int(size)),
         ]
     for vocabulary in sorted({_namespace_of(p.value) for p in properties} | {_namespace_of(c.value) for c in classes if isinstance(c, ox.NamedNode)}):
         if vocabulary.startswith(base) and not vocabulary.startswith(str(SCOG)):
@@ -244,9 +304,16 @@ def distribution_triples(files: Iterable[dict], settings: "Settings") -> list[ox
     base = settings.base_iri
     out: list[ox.Triple] = []
     t = ox.Triple
+    files = list(files)
+    media_types = {f["name"]: f["media_type"].split(";")[0] for f in files}
     for f in files:
         dist = _N(f"{base}dataset/distribution/{f['name']}")
-        media_type = f["media_type"].split(";")[0]
+        media_type = media_types[f["name"]]
+        inner = media_types.get(f["name"].removesuffix(".gz")) if f["name"].endswith(".gz") else None
+        if inner is not None:
+            # DCAT 2: a compressed file has the media type of what it holds, and a compression format.
+            media_type = inner
+            out.append(t(dist, _N(str(DCAT) + "compressFormat"), _N("https://www.iana.org/assignments/media-types/application/gzip")))
         out += _distribution_core(base, f["name"], media_type, f["description"])
         out.append(t(dist, _N(str(DCAT.byteSize)), _lit(f["bytes"], XSD.nonNegativeInteger)))
         out += _sha256_checksum(dist, f"sum-{f['name']}", f["sha256"])

@@ -23,6 +23,11 @@ How the processes combine (measured on 2 cores, see benchmarks/REPORT-endpoint.m
 gunicorn's own worker timeout is set well above the query time limit: a
 query past its limit is stopped by the pool (its process is killed), never by
 gunicorn killing the web worker with every other request in it.
+
+gunicorn trusts no peer's forwarding headers (``X-Forwarded-Proto``,
+``SCRIPT_NAME``: by default it believes them from 127.0.0.1): whether a proxy
+is trusted is the app's decision alone (``--trust-forwarded-headers``, see
+:mod:`scograph.web.origin`).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import logging
 import math
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gunicorn.app.base import BaseApplication
 
@@ -161,6 +166,10 @@ class ScographServer(BaseApplication):
             "loglevel": o.log_level,
             "proc_name": "scograph",
             "worker_exit": _close_store,
+            # No peer may set the scheme or SCRIPT_NAME/PATH_INFO through headers; the app decides (origin.py).
+            "forwarded_allow_ips": "",
+            "forwarder_headers": "",
+            "secure_scheme_headers": {},
         }
         if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25.1: no shared ~/.gunicorn socket
             settings["control_socket_disable"] = True
@@ -197,7 +206,25 @@ def _check_remote(options: ServeOptions, release: Release | None) -> None:
     store.close()
 
 
+def with_public_url(options: ServeOptions) -> ServeOptions:
+    """``options`` with the public URL filled in when none was given (see ``default_public_url``)."""
+    from scograph.web.origin import default_public_url
+
+    web = options.web
+    if web.public_url is not None or web.trust_forwarded_headers:
+        return options
+    return replace(options, web=replace(web, public_url=default_public_url(options.host, options.port)))
+
+
+def _origin_line(options: ServeOptions, base_iri: str | None) -> str:
+    web = options.web
+    if web.trust_forwarded_headers:
+        return "absolute URLs (sitemap, sd:endpoint) follow the proxy's X-Forwarded-* headers (--trust-forwarded-headers)"
+    return f"absolute URLs (sitemap, sd:endpoint) use {web.public_url or base_iri} (--public-url to change)"
+
+
 def serve(options: ServeOptions, settings: Settings, log_line=lambda msg: None) -> None:
+    options = with_public_url(options)
     if options.store_url:
         try:  # a local release, if any, tells the base IRI; the data comes from the remote store
             release: Release | None = current_release(settings.build_dir)
@@ -210,4 +237,5 @@ def serve(options: ServeOptions, settings: Settings, log_line=lambda msg: None) 
         log_line(f"serving release {release.version} ({release.path}) on http://{options.host}:{options.port}/")
     else:
         log_line(f"serving {options.store_url} on http://{options.host}:{options.port}/")
+    log_line(_origin_line(options, release.base_iri if release is not None else None))
     ScographServer(options, release).run()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from flask import Flask
 
 from scograph.store.base import Store
-from scograph.web import http, i18n
+from scograph.web import http, i18n, origin
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,10 @@ class WebConfig:
     max_query_bytes: int = 64 * 1024
     max_results: int = 10_000
     max_concurrent_queries: int = 4
+    #: Where clients reach this server's root (absolute URLs: sitemap, sd:endpoint); None: the base IRI.
+    public_url: str | None = None
+    #: Read X-Forwarded-Proto/Host/Port/Prefix (set only when a proxy in front of us sets them).
+    trust_forwarded_headers: bool = False
 
 
 def create_app(store: Store, config: WebConfig | None = None) -> Flask:
@@ -31,6 +35,8 @@ def create_app(store: Store, config: WebConfig | None = None) -> Flask:
     app.extensions["scograph.store"] = store
     app.extensions["scograph.config"] = config or WebConfig()
     app.json.ensure_ascii = False  # Chinese stays readable in JSON responses
+    # The site's own URLs come from configuration, never from the request's Host header.
+    origin.install(app, app.extensions["scograph.config"].public_url, app.extensions["scograph.config"].trust_forwarded_headers)
     # CORS, ETag/304, Cache-Control, gzip, Vary and the JSON/HTML error pages, for every response.
     http.install(app)
     # The interface language (?lang=, Accept-Language) and its message catalogue, for every template.

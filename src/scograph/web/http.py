@@ -32,6 +32,8 @@ from collections.abc import Iterable
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from scograph.web import origin
+
 log = logging.getLogger("scograph.web")
 
 #: Response headers a cross-origin script may read (beyond the CORS-safelisted ones).
@@ -89,14 +91,15 @@ def representation_etag(gzipped: bool) -> str:
     Stable for a release: the same request always gets the same bytes, so the tag
     can be computed before the view runs.
     """
-    key = "\x1f".join(
-        (
-            request.path,
-            request.query_string.decode("latin-1"),
-            request.headers.get("Accept", ""),
-            request.headers.get("Accept-Language", ""),
-        )
-    )
+    parts = [
+        request.path,
+        request.query_string.decode("latin-1"),
+        request.headers.get("Accept", ""),
+        request.headers.get("Accept-Language", ""),
+    ]
+    if origin.trusts_forwarded_headers():  # then absolute URLs in the answer follow the proxy's headers
+        parts.append(request.url_root)
+    key = "\x1f".join(parts)
     digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=9).hexdigest()
     version = _release_version()[:16]
     return f'"{version}-{digest}{"-gz" if gzipped else ""}"'
@@ -197,6 +200,8 @@ def apply_policies(response: Response) -> Response:
     """The ``after_request`` hook: CORS, gzip, cache headers and Vary on every response."""
     _add_cors(response)
     _add_vary(response, _VARY)
+    if origin.trusts_forwarded_headers():
+        _add_vary(response, origin.FORWARDED_HEADERS)
     response.headers.setdefault("X-Release-Version", _release_version())
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if g.get("scograph_revalidated"):
@@ -235,13 +240,15 @@ def _html_error(status: int, title: str, message: str) -> str:
     from markupsafe import escape
 
     try:
-        return current_app.jinja_env.get_template("error.html").render(status=status, title=title, message=message)
+        return current_app.jinja_env.get_template("error.html").render(
+            status=status, title=title, message=message, link_root=origin.link_root(), public_root=origin.public_root()
+        )
     except Exception:  # no shared error template yet, or it failed: a plain page still says what happened
         return (
             "<!doctype html><html lang=en><meta charset=utf-8>"
             f"<title>{status} {escape(title)}</title>"
             f"<h1>{status} {escape(title)}</h1><p>{escape(message)}</p>"
-            '<p><a href="/">Home</a> · <a href="/sparql">SPARQL endpoint</a></p></html>\n'
+            f'<p><a href="{escape(origin.link_root())}">Home</a> · <a href="{escape(origin.link_root())}sparql">SPARQL endpoint</a></p></html>\n'
         )
 
 

@@ -1,9 +1,10 @@
 """Turning RDF into what a page shows: labels, links that work locally, schema.org JSON-LD.
 
 The canonical base IRI (``https://w3id.org/scograph/``) is mapped onto the
-host the app runs on: ``{base}id/state/chn`` is linked as ``/doc/state/chn``
-(its page) and ``{base}ontology#Clause`` as ``/ontology#Clause``. RDF
-responses keep canonical IRIs; only HTML links are rewritten.
+site's root: ``{base}id/state/chn`` is linked as ``/doc/state/chn`` (its page)
+and ``{base}ontology#Clause`` as ``/ontology#Clause``. Links are relative to
+the site (never built from the request's Host, see :mod:`scograph.web.origin`);
+RDF responses keep canonical IRIs; only HTML links are rewritten.
 """
 
 from __future__ import annotations
@@ -54,10 +55,15 @@ TEXT_PREDICATE_LOCAL = "ontology#text"
 
 @dataclass(frozen=True)
 class Site:
-    """How canonical IRIs map onto the host serving this request."""
+    """How canonical IRIs map onto the site serving this request."""
 
     base: str  # canonical base IRI, ends with "/"
-    root: str  # local URL root, ends with "/" (request.url_root)
+    root: str  # path every link starts with, ends with "/" (origin.link_root(): "/" or a mount prefix)
+    public: str = ""  # absolute URL of the site's root (origin.public_root()), for absolute links
+
+    def absolute(self, link: str) -> str:
+        """A link made by this class as an absolute URL (schema.org ``url``, the sitemap)."""
+        return self.public + link[len(self.root) :] if self.public and link.startswith(self.root) else link
 
     def is_local(self, iri: str) -> bool:
         return iri.startswith(self.base)

@@ -24,7 +24,7 @@ from scograph.sparql.formats import GRAPH_FORMATS, RESULTS_FORMATS
 from scograph.sparql.guard import check_query
 from scograph.sparql.protocol import QueryRequest
 from scograph.store.base import QueryError, QueryRefused, QueryTimeout, Store, StoreBusy
-from scograph.web import i18n
+from scograph.web import i18n, origin
 
 #: Longest query whose page link is offered as a ``GET`` URL (longer ones exceed common URL limits).
 MAX_LINK_QUERY_CHARS = 3000
@@ -32,7 +32,7 @@ MAX_LINK_QUERY_CHARS = 3000
 
 def wants_page(query_request: QueryRequest) -> bool:
     """A browser asking for a query without choosing a format: show the page, not the raw result."""
-    if query_request.format or query_request.download:
+    if any(query_request.formats) or query_request.download:
         return False
     accept = request.accept_mimetypes
     html = accept.quality("text/html")
@@ -128,7 +128,7 @@ def _cell(store: Store, term: dict | None) -> dict | None:
     value = term.get("value", "")
     if kind == "uri":
         local = value.startswith(store.base_iri)
-        href = request.url_root + value[len(store.base_iri) :] if local else value
+        href = origin.link_root() + value[len(store.base_iri) :] if local else value
         return {"kind": "uri", "value": value, "href": i18n.with_language(href) if local else href, "external": not local}
     if kind == "bnode":
         return {"kind": "bnode", "value": value}

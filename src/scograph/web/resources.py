@@ -26,6 +26,7 @@ import re
 from collections import defaultdict
 from urllib.parse import quote
 
+import pyoxigraph as ox
 import rdflib
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
 from rdflib import Literal, URIRef
@@ -34,8 +35,9 @@ from rdflib.namespace import RDF
 from scograph import describe
 from scograph.jsonld import jsonld_context
 from scograph.namespaces import ELI, PREFIXES
+from scograph.rdfconvert import from_rdflib, to_rdflib
 from scograph.store.base import Store
-from scograph.web import diagram, i18n, schemaorg
+from scograph.web import diagram, i18n, origin, schemaorg
 from scograph.web.negotiation import (
     HTML,
     REPRESENTATIONS,
@@ -70,7 +72,7 @@ def _store() -> Store:
 
 
 def site() -> Site:
-    return Site(base=_store().base_iri, root=request.url_root)
+    return Site(base=_store().base_iri, root=origin.link_root(), public=origin.public_root())
 
 
 def _scog(term: str) -> str:
@@ -106,12 +108,17 @@ def landing() -> str:
         dataset=dataset,
         title=choose_labels(labels_in(graph, subject)),
         description=choose_labels(graph.objects(subject, URIRef("http://purl.org/dc/terms/description"))),
-        triples=graph.value(subject, URIRef(void + "triples")),
-        entities=graph.value(subject, URIRef(void + "entities")),
+        # Written as the downloads page writes them (3,125): the same numbers, said the same way.
+        triples=_count(graph.value(subject, URIRef(void + "triples"))),
+        entities=_count(graph.value(subject, URIRef(void + "entities"))),
         documents=[{"iri": d, "href": s.page_url(d), "labels": choose_labels(labels.get(d, []))} for d in documents],
         version=store.version,
         jsonld=_schema_script(graph, dataset),
     )
+
+
+def _count(value: Literal | None) -> str | None:
+    return f"{int(value.toPython()):,}" if value is not None else None
 
 
 @bp.get("/id/<path:path>")
@@ -184,6 +191,11 @@ def in_place(path: str) -> Response:
         return _serve(base + stem, forced, namespace=stem)
     if path in describe.NAMESPACE_DOCUMENTS:
         return _serve(base + path, None, namespace=path)
+    # A version IRI (ontology/1.0.0) is the ontology as of that version: the current one is served whole.
+    for candidate, fixed in ((path, None), (stem, forced)):
+        namespace = describe.namespace_of_version(_store(), base + candidate)
+        if namespace is not None:
+            return _serve(base + candidate, fixed, namespace=namespace)
     resolved = _resolve(base, path)
     if resolved is None:
         return _not_found(base + path)
@@ -232,9 +244,24 @@ def _serve(iri: str, forced: Representation | None, namespace: str | None = None
     return response
 
 
+def _stable(graph: rdflib.Graph) -> rdflib.Graph:
+    """The same graph with blank nodes named by RDFC-1.0 and triples in sorted order.
+
+    Each CONSTRUCT mints fresh blank nodes, so without this the same request gave
+    other bytes every time (N-Triples, JSON-LD) under one strong ETag.
+    """
+    if not any(isinstance(term, rdflib.BNode) for triple in graph for term in triple):
+        return graph
+    dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in from_rdflib(graph))
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    triples = sorted((q.triple for q in dataset), key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+    return to_rdflib(triples)
+
+
 def serialize(graph: rdflib.Graph, representation: Representation) -> bytes:
-    """RDF in the requested syntax, with the project's prefixes (canonical IRIs are kept)."""
+    """RDF in the requested syntax, with the project's prefixes (canonical IRIs are kept); same request, same bytes."""
     base = _store().base_iri
+    graph = _stable(graph)
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace, override=True, replace=True)
     graph.bind("id", base + "id/", override=True, replace=True)
@@ -263,7 +290,7 @@ def _not_found(iri: str) -> Response:
     if HTML is negotiate(request.headers.get("Accept")) or request.accept_mimetypes.accept_html:
         return Response(html, status=404, content_type=HTML.content_type)
     return Response(
-        f"404 Not Found: the dataset says nothing about <{iri}>.\nTry the SPARQL endpoint at {request.url_root}sparql\n",
+        f"404 Not Found: the dataset says nothing about <{iri}>.\nTry the SPARQL endpoint at {origin.public_root()}sparql\n",
         status=404,
         content_type="text/plain; charset=utf-8",
     )
@@ -380,7 +407,7 @@ def _cite(iri: str, labels: list[Label]) -> dict:
 
 def _schema_script(graph: rdflib.Graph, iri: str) -> str:
     s = site()
-    data = schemaorg.structured_data(graph, URIRef(iri), s.page_url(iri), lambda i: s.page_url(i) if s.is_local(i) else None)
+    data = schemaorg.structured_data(graph, URIRef(iri), s.absolute(s.page_url(iri)), lambda i: s.absolute(s.page_url(i)) if s.is_local(i) else None)
     return schemaorg.script_tag(data)
 
 
@@ -517,12 +544,12 @@ def _diagram(clauses: list[dict], parts: rdflib.Graph, title: list[Label]):
 
 def _document_schema(graph: rdflib.Graph, parts: rdflib.Graph, iri: str, clauses: list[dict]) -> str:
     s = site()
-    data = schemaorg.structured_data(graph, URIRef(iri), s.page_url(iri), lambda i: s.page_url(i) if s.is_local(i) else None)
+    data = schemaorg.structured_data(graph, URIRef(iri), s.absolute(s.page_url(iri)), lambda i: s.absolute(s.page_url(i)) if s.is_local(i) else None)
     data["hasPart"] = [
         {
             "@id": c["iri"],
             "@type": "LegislationObject",
-            "url": f"{s.page_url(iri)}#{c['anchor']}",
+            "url": f"{s.absolute(s.page_url(iri))}#{c['anchor']}",
             "name": [{"@value": label.text, "@language": label.lang} for label in c["labels"]],
             "text": [{"@value": t, "@language": lang} for lang, t in sorted(c["texts"].items())],
             "position": i + 1,
@@ -539,6 +566,7 @@ def _ontology_page(iri: str) -> str:
     store = _store()
     graph = describe.describe_namespace(store, "ontology")
     presenter = _presenter(graph)
+    iri = describe.namespace_document_iri(graph) or iri  # the version IRI shows the ontology
     namespace = iri + "#"
     terms = sorted({s for s in graph.subjects() if isinstance(s, URIRef) and str(s).startswith(namespace)}, key=lambda t: str(t).lower())
     owl = "http://www.w3.org/2002/07/owl#"
@@ -581,7 +609,7 @@ def _shapes_page(iri: str) -> str:
         shapes=[{"iri": str(s), "name": str(s)[len(namespace):], "rows": presenter.rows(s)} for s in shapes],
         alternates=_alternates(iri),
         jsonld=schemaorg.script_tag(
-            {"@context": schemaorg.SCHEMA_CONTEXT, "@id": iri, "@type": "CreativeWork", "name": "scograph SHACL shapes", "url": site().page_url(iri)}
+            {"@context": schemaorg.SCHEMA_CONTEXT, "@id": iri, "@type": "CreativeWork", "name": "scograph SHACL shapes", "url": site().absolute(site().page_url(iri))}
         ),
     )
 
@@ -635,7 +663,7 @@ def _classes() -> list[dict]:
             "labels": choose_labels(labels.get(str(r["class"]), [])) or term_labels(str(r["class"])),
             "compact": compact(str(r["class"]), base),
             "count": int(r["n"].toPython()),
-            "href": f"{request.url_root}browse?class={quote(str(r['class']), safe='')}",
+            "href": f"{origin.link_root()}browse?class={quote(str(r['class']), safe='')}",
         }
         for r in rows
     ]

@@ -31,7 +31,7 @@ from scograph.sparql.guard import check_query
 from scograph.sparql.protocol import ProtocolError, parse_query_request
 from scograph.sparql.service_description import service_description
 from scograph.store.base import QueryError, QueryRefused, QueryTimeout, Store, StoreBusy
-from scograph.web import i18n, query_page
+from scograph.web import i18n, origin, query_page
 from scograph.web.http import error_response
 
 bp = Blueprint("sparql", __name__)
@@ -201,7 +201,8 @@ def _describe_service(store: Store) -> Response:
         f"(X-Result-Truncated says when a result was cut), {config.max_query_bytes} bytes per query, "
         f"{config.max_concurrent_queries} queries at once (429 beyond)."
     )
-    body = service_description(request.base_url, _graph_sizes(store), store.base_iri + "dataset", limits)
+    # sd:endpoint is absolute: the public URL, never the request's Host (see scograph.web.origin).
+    body = service_description(origin.public_root() + "sparql", _graph_sizes(store), store.base_iri + "dataset", limits)
     return Response(body, content_type="text/turtle; charset=utf-8")
 
 

@@ -152,8 +152,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     # -- downloads
     "downloads.title": {"en": "Downloads", "zh": "下载"},
     "downloads.intro": {
-        "en": "Every file of release {version}. Releases are immutable: the same name in the same release always has the same bytes, as the SHA-256 sums show (also in {sums} and {manifest}). Files ending in .gz are gzip archives, served as application/gzip.",
-        "zh": "发布版本 {version} 的全部文件。发布版本不可更改：同一版本中同名文件的内容始终相同，SHA-256 校验和可以证明这一点（另见 {sums} 和 {manifest}）。以 .gz 结尾的文件是 gzip 压缩包，以 application/gzip 类型提供。",
+        "en": "Every file of release {version}. Releases are immutable: the same name in the same release always has the same bytes, as the SHA-256 sums show (also in {sums} and {manifest}). Files ending in .gz are gzip archives: a browser downloads them as such, while an RDF client that asks for the dump's media type gets it with Content-Encoding: gzip.",
+        "zh": "发布版本 {version} 的全部文件。发布版本不可更改：同一版本中同名文件的内容始终相同，SHA-256 校验和可以证明这一点（另见 {sums} 和 {manifest}）。以 .gz 结尾的文件是 gzip 压缩包：浏览器按压缩包下载；RDF 客户端请求该转储的媒体类型时，以 Content-Encoding: gzip 方式获得。",
     },
     "downloads.no_release": {
         "en": "This server was started without a release directory, so there are no files to download here.",
@@ -170,6 +170,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "downloads.context": {"en": ": the JSON-LD context of scograph.jsonld", "zh": "：scograph.jsonld 的 JSON-LD 上下文"},
     "downloads.sparql": {"en": ": SPARQL 1.1 endpoint", "zh": "：SPARQL 1.1 查询端点"},
     "downloads.gzip_suffix": {"en": " (gzip)", "zh": "（gzip 压缩）"},
+    "file.green-development-initiative.txt": {"en": "The Initiative's source text (zh and en), the primary source of the clauses", "zh": "倡议原文（中英文），各条款的原始来源"},
     "file.scograph.ttl": {"en": "All graphs merged, Turtle", "zh": "全部图合并，Turtle 格式"},
     "file.scograph.nt": {"en": "All graphs merged, N-Triples", "zh": "全部图合并，N-Triples 格式"},
     "file.scograph.jsonld": {"en": "All graphs merged, compacted JSON-LD", "zh": "全部图合并，压缩 JSON-LD 格式"},

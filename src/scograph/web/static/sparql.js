@@ -6,7 +6,8 @@
   if (!page) return;
   const endpoint = page.dataset.endpoint;
   const baseIri = page.dataset.baseIri;
-  const root = page.dataset.root;
+  const root = page.dataset.root;  // a path ("/"): the page's links are relative to the site
+  const siteUrl = root ? new URL(root, window.location.href).href : "";
   const form = page.querySelector("form");
   const editor = document.getElementById("query");
   const exampleSelect = document.getElementById("example");
@@ -166,7 +167,7 @@
     const a = document.createElement("a");
     a.href = localHref(iri);
     a.textContent = iri;
-    if (a.href.indexOf(root) !== 0) a.rel = "external";
+    if (!siteUrl || a.href.indexOf(siteUrl) !== 0) a.rel = "external";
     return a;
   }
 
