@@ -39,13 +39,18 @@ def _java_dependencies(root: str) -> list[str]:
         if package in seen:
             continue
         seen.add(package)
-        query = subprocess.run(["dpkg-query", "-W", "-f=${Depends}", package], capture_output=True, text=True)
-        if query.returncode != 0:
-            raise ToolMissing(f"Debian package {package} is not installed: {INSTALL}")
-        for clause in query.stdout.split(","):
-            name = clause.split("|")[0].strip().split(" ")[0].split(":")[0]
-            if name.startswith("lib") and name.endswith("-java"):
-                todo.append(name)
+        query = subprocess.run(["dpkg-query", "-W", "-f=${db:Status-Abbrev}|${Depends}", package], capture_output=True, text=True)
+        status, _, depends = query.stdout.partition("|")
+        if not status.startswith("ii"):
+            if package == root:
+                raise ToolMissing(f"Debian package {package} is not installed: {INSTALL}")
+            seen.discard(package)  # an alternative apt did not choose ("a | b")
+            continue
+        for clause in depends.split(","):
+            for alternative in clause.split("|"):
+                name = alternative.strip().split(" ")[0].split(":")[0]
+                if name.startswith("lib") and name.endswith("-java"):
+                    todo.append(name)
     return sorted(seen)
 
 
@@ -141,3 +146,44 @@ def jsonld_js_to_nquads(path: Path) -> str:
     )
     assert done.returncode == 0, f"jsonld.js failed on {path.name}: {done.stderr[-2000:]}"
     return done.stdout
+
+
+@lru_cache(maxsize=1)
+def _owlapi_checker() -> tuple[str, str]:
+    """Compile tests/java/OwlDlProfileCheck.java against Debian's OWL API; (class dir, class path)."""
+    if shutil.which("javac") is None:
+        raise ToolMissing(f"javac is not installed: {INSTALL}")
+    classpath = ":".join(_package_jars(_java_dependencies("libowlapi-java")))
+    classes = Path(tempfile.mkdtemp(prefix="scograph-owlapi-"))
+    done = subprocess.run(
+        ["javac", "-d", str(classes), "-cp", classpath, str(JAVA_DIR / "OwlDlProfileCheck.java")],
+        capture_output=True, text=True, timeout=240,
+    )
+    assert done.returncode == 0, f"OwlDlProfileCheck.java does not compile: {done.stderr[-2000:]}"
+    return str(classes), classpath
+
+
+def owl2_dl_profile_violations(ontology: Path) -> list[str]:
+    """The OWL API's OWL 2 DL profile violations of an ontology file (empty: it is OWL 2 DL)."""
+    classes, classpath = _owlapi_checker()
+    done = subprocess.run(
+        ["java", "-cp", f"{classes}:{classpath}", "OwlDlProfileCheck", str(ontology)],
+        capture_output=True, text=True, timeout=240,
+    )
+    violations = [line for line in done.stdout.splitlines() if line.strip()]
+    assert done.returncode in (0, 1), f"the OWL API could not load {ontology.name}: {done.stderr[-2000:]}"
+    assert (done.returncode == 0) == (not violations), done.stderr[-500:]
+    return violations
+
+
+def hermit(ontology: Path, *options: str) -> subprocess.CompletedProcess:
+    """HermiT's command line (the jar owlready2 ships, with its own OWL API) on an ontology file."""
+    import owlready2
+
+    jar = Path(owlready2.__file__).parent / "hermit" / "HermiT.jar"
+    if not jar.is_file():
+        raise ToolMissing(f"owlready2 without HermiT.jar: {INSTALL}")
+    return subprocess.run(
+        ["java", "-cp", str(jar), "org.semanticweb.HermiT.cli.CommandLine", *options, ontology.resolve().as_uri()],
+        capture_output=True, text=True, timeout=240,
+    )
