@@ -83,12 +83,12 @@ CASES = {
         "membership/sco/afg/observer-state",
     ),
     "membership without start": (
-        _replace("data/memberships.ttl", '    a time:Instant ;\n    time:inXSDgYear "2004"^^xsd:gYear .', "    a time:Instant ."),
+        _replace("data/memberships.ttl", '    a time:Instant ;\n    time:inXSDgYear "2004"^^xsd:gYear ;\n    scog:earliestDate "2004-01-01"^^xsd:date ; scog:latestDate "2004-12-31"^^xsd:date .', "    a time:Instant ."),
         "membership needs its period",
         "membership/sco/mng/observer-state",
     ),
     "membership start with two dates": (
-        _replace("data/memberships.ttl", '    time:inXSDgYear "2004"^^xsd:gYear .', '    time:inXSDgYear "2004"^^xsd:gYear ; time:inXSDDate "2004-06-17"^^xsd:date .'),
+        _replace("data/memberships.ttl", '    time:inXSDgYear "2004"^^xsd:gYear ;', '    time:inXSDgYear "2004"^^xsd:gYear ; time:inXSDDate "2004-06-17"^^xsd:date ;'),
         "membership needs its period",
         "membership/sco/mng/observer-state",
     ),
@@ -136,6 +136,31 @@ CASES = {
         _append("data/places.ttl", '<https://w3id.org/scograph/id/places/Tashkent> a <https://w3id.org/scograph/ontology#City> ; <http://www.w3.org/2000/01/rdf-schema#label> "Tashkent"@en .'),
         "does not follow the URI policy",
         "id/places/Tashkent",
+    ),
+    "date bounds claim more than the month": (
+        _replace("data/memberships.ttl", 'scog:earliestDate "2009-06-01"^^xsd:date ; scog:latestDate "2009-06-30"^^xsd:date', 'scog:earliestDate "2009-06-16"^^xsd:date ; scog:latestDate "2009-06-16"^^xsd:date'),
+        "do not match the recorded date, which spans 2009-06-01 to 2009-06-30",
+        "membership/sco/lka/dialogue-partner/start",
+    ),
+    "instrument without date bounds": (
+        _replace("data/instruments.ttl", '    eli:date_document "2022-09-16"^^xsd:date ;\n    scog:earliestDate "2022-09-16"^^xsd:date ; scog:latestDate "2022-09-16"^^xsd:date ;\n', '    eli:date_document "2022-09-16"^^xsd:date ;\n'),
+        "needs exactly one scog:earliestDate",
+        "sco-samarkand-climate-statement-2022",
+    ),
+    "event bounds not its first and last day": (
+        _replace("data/events.ttl", 'scog:earliestDate "2022-12-07"^^xsd:date ; scog:latestDate "2022-12-19"^^xsd:date', 'scog:earliestDate "2022-12-07"^^xsd:date ; scog:latestDate "2022-12-07"^^xsd:date'),
+        "do not match the recorded date",
+        "cbd-cop-15-montreal",
+    ),
+    "GBF target without its short title": (
+        _replace("data/gbf.ttl", '    dcterms:title "Reduce Pollution to Levels That Are Not Harmful to Biodiversity"@en ;\n', ""),
+        "needs exactly one English dcterms:title",
+        "gbf/target-7",
+    ),
+    "GBF label and title disagree": (
+        _replace("data/gbf.ttl", 'dcterms:title "Minimize the Impacts of Climate Change on Biodiversity and Build Resilience"@en', 'dcterms:title "Minimize Climate Change"@en'),
+        "followed by its title",
+        "gbf/target-8",
     ),
     "text not trimmed": (
         _replace("data/initiative.ttl", 'in waste management."@en', 'in waste management. "@en'),
