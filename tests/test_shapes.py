@@ -186,3 +186,33 @@ def test_shape_catches_broken_copy(tmp_path, case):
 
 def test_repository_data_conforms(release):
     assert release.manifest["validation"]["violations"] == 0
+
+
+def test_published_report_states_conformance_as_shacl_defines_it(release):
+    """Warnings do not block the release, but SHACL 3.6: conforms is false whenever there are results."""
+    import rdflib
+    from rdflib.namespace import RDF, RDFS, SH
+
+    report = rdflib.Graph().parse(release.path / "validation-report.ttl")
+    (node,) = report.subjects(RDF.type, SH.ValidationReport)
+    results = list(report.objects(node, SH.result))
+    assert len(results) == release.manifest["validation"]["warnings"] > 0
+    assert release.manifest["validation"]["violations"] == 0
+    assert {report.value(r, SH.resultSeverity) for r in results} == {SH.Warning}
+    assert report.value(node, SH.conforms) == rdflib.Literal(False)
+    assert "sh:Violation" in str(report.value(node, RDFS.comment))
+    assert "Does not conform" in (release.path / "validation-report.txt").read_text("utf-8")
+
+
+def test_broken_copy_results_are_linked_from_the_report(tmp_path):
+    """Results of the SPARQL constraints (run in bulk) belong to the report, as SHACL requires."""
+    from rdflib.namespace import RDF, SH
+
+    root = _copy_sources(tmp_path)
+    CASES["duplicate clause position"][0](root)
+    outcome = validate_sources(load_sources(Settings(source_root=root, build_dir=tmp_path / "build")))
+    (node,) = outcome.report.subjects(RDF.type, SH.ValidationReport)
+    linked = set(outcome.report.objects(node, SH.result))
+    assert len(linked) == len(outcome.results)
+    assert any(outcome.report.value(r, SH.sourceConstraintComponent) == SH.SPARQLConstraintComponent for r in linked)
+    assert not outcome.conforms and not outcome.releasable
