@@ -75,14 +75,15 @@ def _xerces_messages_jar() -> str:
     """Debian's jena-core renames Jena's bundled Xerces to ``xerces.*`` but keeps its message
     files under ``org/apache/jena/ext/xerces``; without them Jena fails at start-up with
     "internal error". Copy them to where the classes look (no download, only a rename)."""
-    target = Path(tempfile.gettempdir()) / f"scograph-jena-xerces-messages-{os.getuid()}.jar"
     source = DEBIAN_JARS / "jena-core.jar"
-    with zipfile.ZipFile(source) as jar, zipfile.ZipFile(target, "w") as out:
+    handle, partial = tempfile.mkstemp(prefix="scograph-jena-xerces-messages-", suffix=".jar")
+    os.close(handle)
+    with zipfile.ZipFile(source) as jar, zipfile.ZipFile(partial, "w") as out:
         prefix = "org/apache/jena/ext/xerces/"
         for name in jar.namelist():
             if name.startswith(prefix) and name.endswith(".properties"):
                 out.writestr("xerces/" + name[len(prefix):], jar.read(name))
-    return str(target)
+    return partial
 
 
 @lru_cache(maxsize=1)
