@@ -83,12 +83,12 @@ CASES = {
         "membership/sco/afg/observer-state",
     ),
     "membership without start": (
-        _replace("data/memberships.ttl", '    a time:Instant ;\n    time:inXSDgYear "2004"^^xsd:gYear .', "    a time:Instant ."),
+        _replace("data/memberships.ttl", '    a time:Instant ;\n    time:inXSDgYear "2004"^^xsd:gYear ;\n    scog:earliestDate "2004-01-01"^^xsd:date ; scog:latestDate "2004-12-31"^^xsd:date .', "    a time:Instant ."),
         "membership needs its period",
         "membership/sco/mng/observer-state",
     ),
     "membership start with two dates": (
-        _replace("data/memberships.ttl", '    time:inXSDgYear "2004"^^xsd:gYear .', '    time:inXSDgYear "2004"^^xsd:gYear ; time:inXSDDate "2004-06-17"^^xsd:date .'),
+        _replace("data/memberships.ttl", '    time:inXSDgYear "2004"^^xsd:gYear ;', '    time:inXSDgYear "2004"^^xsd:gYear ; time:inXSDDate "2004-06-17"^^xsd:date ;'),
         "membership needs its period",
         "membership/sco/mng/observer-state",
     ),
@@ -137,6 +137,31 @@ CASES = {
         "does not follow the URI policy",
         "id/places/Tashkent",
     ),
+    "date bounds claim more than the month": (
+        _replace("data/memberships.ttl", 'scog:earliestDate "2009-06-01"^^xsd:date ; scog:latestDate "2009-06-30"^^xsd:date', 'scog:earliestDate "2009-06-16"^^xsd:date ; scog:latestDate "2009-06-16"^^xsd:date'),
+        "do not match the recorded date, which spans 2009-06-01 to 2009-06-30",
+        "membership/sco/lka/dialogue-partner/start",
+    ),
+    "instrument without date bounds": (
+        _replace("data/instruments.ttl", '    eli:date_document "2022-09-16"^^xsd:date ;\n    scog:earliestDate "2022-09-16"^^xsd:date ; scog:latestDate "2022-09-16"^^xsd:date ;\n', '    eli:date_document "2022-09-16"^^xsd:date ;\n'),
+        "needs exactly one scog:earliestDate",
+        "sco-samarkand-climate-statement-2022",
+    ),
+    "event bounds not its first and last day": (
+        _replace("data/events.ttl", 'scog:earliestDate "2022-12-07"^^xsd:date ; scog:latestDate "2022-12-19"^^xsd:date', 'scog:earliestDate "2022-12-07"^^xsd:date ; scog:latestDate "2022-12-07"^^xsd:date'),
+        "do not match the recorded date",
+        "cbd-cop-15-montreal",
+    ),
+    "GBF target without its short title": (
+        _replace("data/gbf.ttl", '    dcterms:title "Reduce Pollution to Levels That Are Not Harmful to Biodiversity"@en ;\n', ""),
+        "needs exactly one English dcterms:title",
+        "gbf/target-7",
+    ),
+    "GBF label and title disagree": (
+        _replace("data/gbf.ttl", 'dcterms:title "Minimize the Impacts of Climate Change on Biodiversity and Build Resilience"@en', 'dcterms:title "Minimize Climate Change"@en'),
+        "followed by its title",
+        "gbf/target-8",
+    ),
     "text not trimmed": (
         _replace("data/initiative.ttl", 'in waste management."@en', 'in waste management. "@en'),
         "must not be empty or start or end with white space",
@@ -161,3 +186,33 @@ def test_shape_catches_broken_copy(tmp_path, case):
 
 def test_repository_data_conforms(release):
     assert release.manifest["validation"]["violations"] == 0
+
+
+def test_published_report_states_conformance_as_shacl_defines_it(release):
+    """Warnings do not block the release, but SHACL 3.6: conforms is false whenever there are results."""
+    import rdflib
+    from rdflib.namespace import RDF, RDFS, SH
+
+    report = rdflib.Graph().parse(release.path / "validation-report.ttl")
+    (node,) = report.subjects(RDF.type, SH.ValidationReport)
+    results = list(report.objects(node, SH.result))
+    assert len(results) == release.manifest["validation"]["warnings"] > 0
+    assert release.manifest["validation"]["violations"] == 0
+    assert {report.value(r, SH.resultSeverity) for r in results} == {SH.Warning}
+    assert report.value(node, SH.conforms) == rdflib.Literal(False)
+    assert "sh:Violation" in str(report.value(node, RDFS.comment))
+    assert "Does not conform" in (release.path / "validation-report.txt").read_text("utf-8")
+
+
+def test_broken_copy_results_are_linked_from_the_report(tmp_path):
+    """Results of the SPARQL constraints (run in bulk) belong to the report, as SHACL requires."""
+    from rdflib.namespace import RDF, SH
+
+    root = _copy_sources(tmp_path)
+    CASES["duplicate clause position"][0](root)
+    outcome = validate_sources(load_sources(Settings(source_root=root, build_dir=tmp_path / "build")))
+    (node,) = outcome.report.subjects(RDF.type, SH.ValidationReport)
+    linked = set(outcome.report.objects(node, SH.result))
+    assert len(linked) == len(outcome.results)
+    assert any(outcome.report.value(r, SH.sourceConstraintComponent) == SH.SPARQLConstraintComponent for r in linked)
+    assert not outcome.conforms and not outcome.releasable

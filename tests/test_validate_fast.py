@@ -50,6 +50,15 @@ BREACHES = """\
 <concept/gbf/target-24> a scog:GBFTarget , skos:Concept ; skos:prefLabel "Target 24"@en ;
     scog:targetNumber 24 ; skos:notation "GBF-TARGET-24" ; skos:inScheme <concept-scheme/gbf> .
 <concept/topic/english-only> a skos:Concept ; skos:prefLabel "English only"@en ; skos:inScheme <concept-scheme/topic> .
+# date bounds that claim a day for a month-precision start (and a leap-year February end);
+# a GBF target whose label does not carry its title
+<membership/sco/xyz/member-state/start> <https://w3id.org/scograph/ontology#earliestDate> "2030-01-01"^^<http://www.w3.org/2001/XMLSchema#date> ;
+    <https://w3id.org/scograph/ontology#latestDate> "2030-12-30"^^<http://www.w3.org/2001/XMLSchema#date> .
+<instrument/leap-test> a scog:Statement ; dcterms:title "Leap test"@en ;
+    dcterms:date "2024-02"^^<http://www.w3.org/2001/XMLSchema#gYearMonth> ;
+    <https://w3id.org/scograph/ontology#earliestDate> "2024-02-01"^^<http://www.w3.org/2001/XMLSchema#date> ;
+    <https://w3id.org/scograph/ontology#latestDate> "2024-02-28"^^<http://www.w3.org/2001/XMLSchema#date> .
+<concept/gbf/target-24> dcterms:title "Something else"@en .
 """
 
 
@@ -71,7 +80,10 @@ def test_same_results_as_pyshacl(tmp_path, breaches):
     assert got.results == expected.results
     assert got.conforms == expected.conforms
     if breaches:
-        assert len(expected.violations) >= 9  # each breach above was caught, by both
+        assert len(expected.violations) >= 12  # each breach above was caught, by both
+        messages = " ".join(r.message for r in expected.violations)
+        assert "spans 2030-01-01 to 2030-12-31" in messages and "spans 2024-02-01 to 2024-02-29" in messages
+        assert "followed by its title" in messages
 
 
 def test_every_sparql_constraint_of_the_shapes_is_run_in_bulk(tmp_path):

@@ -254,7 +254,7 @@ def _build(settings: Settings, *, force: bool, log: Log) -> Release:
             outcome = validate_sources(sources)
         except ShapesError as exc:
             raise BuildError(str(exc)) from None
-        if not outcome.conforms:
+        if not outcome.releasable:
             raise BuildError("validation failed; the release was not written:\n\n" + outcome.format())
         log(f"validated: {len(outcome.warnings)} warning(s), no violation")
 

@@ -75,7 +75,7 @@ def validate(source_root: Path | None, base_iri: str | None) -> None:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     click.echo(outcome.format())
-    sys.exit(0 if outcome.conforms else 1)
+    sys.exit(0 if outcome.releasable else 1)
 
 
 @main.command()

@@ -21,7 +21,6 @@ from scograph.rdfconvert import to_rdflib
 def jsonld_context(base_iri: str) -> dict:
     context: dict = dict(sorted(PREFIXES.items()))
     context["id"] = base_iri + "id/"
-    context["@language"] = None
     return {"@context": context}
 
 

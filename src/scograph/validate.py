@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 import rdflib
 from pyshacl import validate as shacl_validate
-from rdflib.namespace import RDF, SH
+from rdflib.namespace import RDF, RDFS, SH
 
 from scograph.namespaces import PREFIXES, SHAPES
 from scograph.rdfconvert import to_rdflib
@@ -52,7 +52,12 @@ class ValidationOutcome:
 
     @property
     def conforms(self) -> bool:
-        """True when there is no violation; warnings do not block a release."""
+        """Conformance as SHACL defines it (section 3.6): true only when there is no result at all."""
+        return not self.results
+
+    @property
+    def releasable(self) -> bool:
+        """True when no result is a violation: warnings and infos do not block a release."""
         return not self.violations
 
     def format(self) -> str:
@@ -60,7 +65,12 @@ class ValidationOutcome:
             return "Valid: the data conforms to every shape."
         body = "\n\n".join(r.format() for r in self.results)
         summary = f"{len(self.violations)} violation(s), {len(self.warnings)} warning(s)"
-        return f"{body}\n\n{summary}"
+        verdict = (
+            "Does not conform (SHACL counts every result); no violation, so a release can be written."
+            if self.releasable
+            else "Does not conform; a violation blocks the release."
+        )
+        return f"{body}\n\n{summary}\n{verdict}"
 
 
 def _short(term, graph: rdflib.Graph) -> str:
@@ -85,7 +95,9 @@ def results_from_report(report: rdflib.Graph, shapes: rdflib.Graph) -> tuple[Val
         report.bind(prefix, namespace, override=True)
     report.bind("shapes", str(SHAPES), override=True)
     results = []
-    for node in report.subjects(RDF.type, SH.ValidationResult):
+    # The report's results only: pyshacl also types the nested sh:detail results it attaches.
+    top = [r for report_node in report.subjects(RDF.type, SH.ValidationReport) for r in report.objects(report_node, SH.result)]
+    for node in top:
         severity = report.value(node, SH.resultSeverity)
         message = report.value(node, SH.resultMessage)
         shape = report.value(node, SH.sourceShape)
@@ -124,9 +136,29 @@ def run_pyshacl(data_graph: rdflib.Graph, shapes_graph: rdflib.Graph) -> rdflib.
     return report
 
 
+GATING_NOTE = (
+    "sh:conforms follows the SHACL specification: it is false whenever there is a result, of any "
+    "severity. scograph writes a release when no result has severity sh:Violation; warnings and "
+    "infos are published in this report and do not block it."
+)
+
+
+def set_spec_conformance(report: rdflib.Graph) -> rdflib.Graph:
+    """Make the report's sh:conforms say what SHACL says it means, and note how builds are gated.
+
+    pyshacl with ``allow_warnings`` reports ``sh:conforms true`` beside warnings, which
+    SHACL 1.0 section 3.6 does not allow; other engines (Jena) report false.
+    """
+    conforms = next(report.subjects(SH.result, None), None) is None
+    for node in list(report.subjects(RDF.type, SH.ValidationReport)):
+        report.set((node, SH.conforms, rdflib.Literal(conforms)))
+        report.set((node, RDFS.comment, rdflib.Literal(GATING_NOTE, lang="en")))
+    return report
+
+
 def validate_graphs(data: Iterable[ox.Triple], shapes: Iterable[ox.Triple]) -> ValidationOutcome:
     """Validate ``data`` (data + ontology triples, so subclass targets work) against ``shapes``."""
     data_graph = to_rdflib(data)
     shapes_graph = to_rdflib(shapes)
-    report = run_pyshacl(data_graph, shapes_graph)
+    report = set_spec_conformance(run_pyshacl(data_graph, shapes_graph))
     return ValidationOutcome(results=results_from_report(report, shapes_graph), report=report)

@@ -34,7 +34,7 @@ import rdflib
 from rdflib.namespace import RDF, RDFS, SH
 
 from scograph.rdfconvert import to_rdflib
-from scograph.validate import ShapesError, ValidationOutcome, results_from_report, run_pyshacl
+from scograph.validate import ShapesError, ValidationOutcome, results_from_report, run_pyshacl, set_spec_conformance
 
 _UNSUPPORTED = re.compile(r"\$(PATH|shapesGraph|currentShape)\b")
 _TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
@@ -140,6 +140,7 @@ def _fill(message: rdflib.Literal, solution: ox.QuerySolution, variables: list[s
 def run_bulk(constraints: list[BulkConstraint], store: ox.Store, report: rdflib.Graph) -> int:
     """Add a sh:ValidationResult to ``report`` for every solution of every constraint; return how many."""
     added = 0
+    report_node = next(report.subjects(RDF.type, SH.ValidationReport))
     for c in constraints:
         solutions = store.query(c.query)
         variables = [v.value for v in solutions.variables]
@@ -148,6 +149,7 @@ def run_bulk(constraints: list[BulkConstraint], store: ox.Store, report: rdflib.
             if this is None:
                 continue
             node = rdflib.BNode()
+            report.add((report_node, SH.result, node))
             report.add((node, RDF.type, SH.ValidationResult))
             report.add((node, SH.focusNode, _to_rdflib_term(this)))
             report.add((node, SH.resultSeverity, c.severity))
@@ -174,9 +176,8 @@ def validate_graphs_fast(data: Iterable[ox.Triple], shapes: Iterable[ox.Triple])
     store = ox.Store()
     store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in data)
     try:
-        failed = run_bulk(bulk, store, report)
+        run_bulk(bulk, store, report)
     except SyntaxError as exc:
         raise ShapesError(f"a SPARQL constraint of the shapes does not parse: {exc}") from None
-    if failed:
-        report.set((next(report.subjects(RDF.type, SH.ValidationReport)), SH.conforms, rdflib.Literal(False)))
+    set_spec_conformance(report)
     return ValidationOutcome(results=results_from_report(report, shapes_graph), report=report)

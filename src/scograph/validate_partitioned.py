@@ -26,7 +26,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import RDF, SH
 
-from scograph.validate import ValidationOutcome, ValidationResult
+from scograph.validate import ValidationOutcome, ValidationResult, set_spec_conformance
 
 _KEY = (SH.focusNode, SH.resultPath, SH.resultMessage, SH.sourceShape, SH.value, SH.resultSeverity)
 
@@ -67,7 +67,8 @@ def _merge(reports: Sequence[bytes]) -> rdflib.Graph:
     conforms = True
     for body in reports:
         graph = rdflib.Graph().parse(data=body, format="nt")
-        for result in graph.subjects(RDF.type, SH.ValidationResult):
+        # The report's own results; nested sh:detail results travel with their parent.
+        for result in graph.objects(None, SH.result):
             key = tuple(graph.value(result, p) for p in _KEY)
             if key in seen:
                 continue  # a shared node, already reported by another partition
@@ -83,7 +84,7 @@ def _merge(reports: Sequence[bytes]) -> rdflib.Graph:
                     if isinstance(o, rdflib.BNode):
                         stack.append(o)
     merged.add((report_node, SH.conforms, rdflib.Literal(conforms)))
-    return merged
+    return set_spec_conformance(merged)
 
 
 def validate_partitioned(
