@@ -173,6 +173,8 @@ def publish(
 @click.option("--max-queued-queries", type=click.IntRange(min=0), default=64, show_default=True, help="Queries waiting for a free worker; beyond that: 429 at once.")
 @click.option("--query-memory-mb", type=click.IntRange(min=0), default=2048, show_default=True, help="Address-space cap of each query worker; a query needing more is stopped (503). 0: no cap.")
 @click.option("--result-cache-mb", type=click.FloatRange(min=0), default=64.0, show_default=True, help="Memory for cached query results per process (a release never changes; with --store, entries are per release version); 0 turns the cache off.")
+@click.option("--max-result-bytes", type=click.IntRange(min=1024), default=16 * 1024 * 1024, show_default=True, help="Bytes per answer; longer answers are cut and say so (X-Result-Truncated, X-Result-Byte-Limit).")
+@click.option("--unsafe-allow-network", is_flag=True, help="Serve even when query workers cannot be cut off the network (no user namespaces, no seccomp): the query guard is then the only wall.")
 @click.option("--store", "store_url", metavar="URL", help="Answer from this remote SPARQL endpoint instead of the embedded store.")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True)
 def serve(
@@ -189,6 +191,8 @@ def serve(
     max_queued_queries: int,
     query_memory_mb: int,
     result_cache_mb: float,
+    max_result_bytes: int,
+    unsafe_allow_network: bool,
     store_url: str | None,
     log_level: str,
 ) -> None:
@@ -206,11 +210,13 @@ def serve(
         max_query_bytes=max_query_bytes,
         max_results=max_results,
         max_concurrent_queries=max_concurrent_queries,
+        max_result_bytes=max_result_bytes,
     )
     options = ServeOptions(
         host=host, port=port, workers=workers, threads=threads, web=web,
         max_queued_queries=max_queued_queries, store_url=store_url, log_level=log_level,
         result_cache_mb=result_cache_mb, query_memory_mb=query_memory_mb,
+        unsafe_allow_network=unsafe_allow_network,
     )
     try:
         run_server(options, settings, log_line=lambda msg: click.echo(msg, err=True))

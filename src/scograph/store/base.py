@@ -30,6 +30,14 @@ class StoreBusy(Exception):
     """Too many queries are running; try again later."""
 
 
+class StoreUnavailable(StoreBusy):
+    """The store cannot answer at all (its workers cannot start, its files cannot be read): 503, with why."""
+
+
+class QueryCrashed(Exception):
+    """The query crashed the process running it for another reason than a resource limit (500, says how)."""
+
+
 @dataclass(frozen=True)
 class QueryOutcome:
     """A serialized query result.
@@ -82,6 +90,13 @@ class Store(ABC):
 
     def close(self) -> None:  # pragma: no cover - default: nothing to release
         pass
+
+    def check(self, timeout: float) -> None:
+        """For ``/healthz``: read the store for real (no result cache) within ``timeout`` seconds.
+
+        Raises StoreBusy when saturated, StoreUnavailable (or any other exception) when it cannot answer.
+        """
+        self.run("ASK { ?s ?p ?o }", timeout=timeout)
 
     # Conveniences for the pages, built on run().
 

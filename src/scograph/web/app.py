@@ -24,6 +24,7 @@ class WebConfig:
     max_query_bytes: int = 64 * 1024
     max_results: int = 10_000
     max_concurrent_queries: int = 4
+    max_result_bytes: int = 16 * 1024 * 1024  # bytes per answer; longer answers are cut and say so
 
 
 def create_app(store: Store, config: WebConfig | None = None) -> Flask:
