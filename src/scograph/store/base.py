@@ -22,6 +22,10 @@ class QueryRefused(QueryError):
     """The query is well-formed but not allowed here (update, SERVICE, LOAD, remote FROM...)."""
 
 
+class ResultTooLarge(QueryError):
+    """The answer is over the byte cap and could not be cut between rows (a remote store's odd format)."""
+
+
 class QueryTimeout(Exception):
     """The query ran past its time limit and was stopped."""
 

@@ -134,7 +134,7 @@ def _json_term(term: Any) -> dict[str, Any]:
     raise TypeError(f"unexpected term {term!r}")
 
 
-def _fit(serialize, count: int, max_bytes: int) -> tuple[bytes, int]:
+def fit_bytes(serialize, count: int, max_bytes: int) -> tuple[bytes, int]:
     """``serialize(n)`` for the largest n <= count found whose bytes fit ``max_bytes``.
 
     The items were chosen by their size in one format; another format (XML, JSON-LD)
@@ -199,7 +199,7 @@ def _select(
         parsed = ox.parse_query_results(as_json(n), format=ox.QueryResultsFormat.JSON)
         return parsed.serialize(format=RESULTS_FORMATS[media_type])
 
-    body, count = _fit(as_other, len(rows), max_bytes)
+    body, count = fit_bytes(as_other, len(rows), max_bytes)
     return body, count, truncated or count < len(rows)
 
 
@@ -223,7 +223,7 @@ def _construct(
     def serialize(n: int) -> bytes:
         return ox.serialize(kept[:n], format=rdf_format, prefixes=prefixes) or b""
 
-    body, count = _fit(serialize, len(kept), max_bytes)
+    body, count = fit_bytes(serialize, len(kept), max_bytes)
     return body, count, truncated or count < len(kept)
 
 

@@ -30,7 +30,16 @@ from scograph.sparql.formats import GRAPH_FORMATS, RESULTS_FORMATS, NotAcceptabl
 from scograph.sparql.guard import check_query
 from scograph.sparql.protocol import ProtocolError, parse_query_request
 from scograph.sparql.service_description import service_description
-from scograph.store.base import QueryCrashed, QueryError, QueryRefused, QueryTimeout, Store, StoreBusy, StoreUnavailable
+from scograph.store.base import (
+    QueryCrashed,
+    QueryError,
+    QueryRefused,
+    QueryTimeout,
+    ResultTooLarge,
+    Store,
+    StoreBusy,
+    StoreUnavailable,
+)
 from scograph.web.http import error_response
 
 bp = Blueprint("sparql", __name__)
@@ -164,6 +173,8 @@ def endpoint() -> Response:
         )
     except QueryRefused as exc:
         return _refuse(403, str(exc))
+    except ResultTooLarge as exc:
+        return _refuse(400, str(exc))
     except QueryError as exc:
         return _refuse(400, f"malformed query: {exc}")
     except QueryTimeout as exc:
