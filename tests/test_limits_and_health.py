@@ -37,6 +37,7 @@ def capped_server(settings, release, tmp_path_factory):
         settings.build_dir, tmp_path_factory.mktemp("capped") / "serve.log",
         "--workers", "1", "--max-concurrent-queries", "3", "--result-cache-mb", "0",
         "--max-result-bytes", str(BYTE_CAP), "--max-results", "100000",
+        "--query-timeout", "60",  # the huge literals take seconds on a shared 2-core machine
     )
     server.wait_ready()
     yield server
