@@ -252,6 +252,10 @@ def test_kill_9_of_a_serving_process_leaves_no_query_worker(settings, release, t
         web_processes = [pid for pid in tree if pid != server.process.pid and pid not in query_workers]
         owner = [pid for pid in web_processes if set(query_workers) <= set(process_tree(pid))]
         assert len(owner) == 1, (tree, query_workers)
+        # One worker busy with a runaway query: it reads no EOF, only the kernel's signal stops it.
+        runaway = threading.Thread(target=_capture, args=(server.query, CARTESIAN, 30), daemon=True)
+        runaway.start()
+        time.sleep(1.0)
         os.kill(owner[0], signal.SIGKILL)
         deadline = time.monotonic() + 10
         while any(alive(pid) for pid in query_workers) and time.monotonic() < deadline:

@@ -203,3 +203,15 @@ def test_the_remote_store_cuts_graphs_and_huge_literals_too(capped_remote):
     huge = capped_remote.run(huge_literal_query())
     assert huge.truncated and huge.count == 0 and len(huge.body) <= 64 * 1024
     assert time.monotonic() - started < 30
+
+
+def test_a_query_nested_10000_deep_is_never_called_a_memory_problem(capped_server):
+    deep = "SELECT * WHERE " + "{ " * 10000 + "?s ?p ?o" + " }" * 10000
+    response = capped_server.query(deep)
+    # 400 once the guard limits nesting; until then the worker's crash, named for what it is.
+    assert response.status_code in (400, 500), response.text[:300]
+    message = response.json()["message"]
+    assert "memory" not in message
+    if response.status_code == 500:
+        assert "SIGSEGV" in message and "stack overflow" in message
+    assert capped_server.query("ASK { ?s ?p ?o }").status_code == 200

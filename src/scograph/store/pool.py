@@ -320,7 +320,7 @@ class WorkerPool:
                     "the query was stopped: it needed more memory than a query may use "
                     f"({self._limits.memory_mb} MB)"
                 ) from None
-            raise QueryCrashed(f"the query crashed the process running it: {reason}") from None
+            raise QueryCrashed(f"the process running the query died: {reason}") from None
         except QueryTimeout:
             raise
         except BaseException:
