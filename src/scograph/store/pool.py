@@ -209,7 +209,7 @@ class WorkerPool:
                 raise RuntimeError(message[1])
             _ready, _pid, walls, refused = message
             worker.walls = tuple(walls)
-            if not walls and limits.network_walls:
+            if not walls:
                 if limits.require_network_wall:
                     raise RuntimeError("it could raise no network wall (" + "; ".join(refused) + ")")
                 log.warning(

@@ -133,8 +133,8 @@ class _SockFprog(ctypes.Structure):
 def install(rules: list[Rule]) -> str | None:
     """Install a filter failing the system calls ``rules`` name; None if done, else why not."""
     arch = current_arch()
-    if arch is None:
-        return f"seccomp: unknown architecture {platform.machine()}"
+    if arch is None or struct.calcsize("P") != 8:  # a 32-bit process would make only "foreign" calls
+        return f"seccomp: unknown architecture {platform.machine()} ({struct.calcsize('P') * 8}-bit process)"
     program = _program(arch, rules)
     raw = b"".join(struct.pack("=HBBI", *insn) for insn in program)
     buffer = ctypes.create_string_buffer(raw, len(raw))
