@@ -84,6 +84,38 @@ def test_each_wall_alone_keeps_a_worker_off_the_network(release, listener, wall)
     assert listener.connections == 0
 
 
+_FILTERED = """
+import ctypes, json, socket
+from scograph.store import seccomp
+assert seccomp.deny_network() is None
+out = {}
+for name in ("AF_INET", "AF_INET6", "AF_UNIX", "AF_NETLINK", "AF_PACKET"):
+    try:
+        socket.socket(getattr(socket, name), socket.SOCK_DGRAM if name != "AF_PACKET" else socket.SOCK_RAW).close()
+        out[name] = "open"
+    except OSError as exc:
+        out[name] = exc.errno
+a, b = socket.socketpair()
+a.sendall(b"x")
+out["socketpair"] = b.recv(1).decode()
+libc = ctypes.CDLL(None, use_errno=True)
+params = ctypes.create_string_buffer(120)
+out["io_uring_setup"] = (libc.syscall(425, 1, params), ctypes.get_errno())
+print(json.dumps(out))
+"""
+
+
+def test_the_seccomp_filter_refuses_every_new_socket_and_io_uring():
+    """AF_UNIX too: glibc's lookups through nscd or systemd-resolved would carry names out as DNS."""
+    done = subprocess.run([sys.executable, "-c", _FILTERED], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    for family in ("AF_INET", "AF_INET6", "AF_UNIX", "AF_NETLINK", "AF_PACKET"):
+        assert out[family] == 13, out  # EACCES
+    assert out["socketpair"] == "x"
+    assert out["io_uring_setup"] == [-1, 1], out  # EPERM
+
+
 def test_without_a_wall_the_same_query_does_connect(release, listener):
     """The control: the listener would see the query, so the zero above is the walls' doing."""
     store = EmbeddedStore(release, workers=1, network_walls=(), require_network_wall=False, result_cache_bytes=0)

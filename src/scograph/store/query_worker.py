@@ -11,7 +11,7 @@ Each worker, before it opens the store,
 - asks the kernel to kill it when its parent dies (no orphaned runaway query),
 - raises the network walls it is asked for, each that the kernel allows:
   ``netns``, a fresh, empty network namespace (needs unprivileged user
-  namespaces), and ``seccomp``, a filter that fails every non-AF_UNIX
+  namespaces), and ``seccomp``, a filter that fails every
   ``socket()`` (:mod:`scograph.store.seccomp`; needs no namespace, so it works
   in containers). Even a query that slipped past :mod:`scograph.sparql.guard`
   then cannot make an outbound request (the guard is the first wall; these are

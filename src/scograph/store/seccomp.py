@@ -14,9 +14,14 @@ The filter (classic BPF, checked by the kernel on every system call):
 - a system call of another architecture than the one this process runs
   (i386 ``int 0x80`` on x86_64, the x32 ABI) fails with EACCES: a 64-bit Python
   never makes one, and they would bypass the number checks below;
-- ``socket()`` of any address family but AF_UNIX fails with EACCES (IPv4, IPv6,
-  packet, netlink, vsock, bluetooth...): the worker only talks to its parent over
-  the AF_UNIX socket pair it inherited;
+- ``socket()`` fails with EACCES, for every address family (IPv4, IPv6,
+  packet, netlink, vsock...) and AF_UNIX too: the worker only talks to its
+  parent over the socket pair it inherited, and a new AF_UNIX socket could reach
+  a local daemon that goes out for it: glibc's name lookups ask nscd or
+  systemd-resolved over AF_UNIX, and a lookup of ``secret.attacker.example`` is
+  a DNS query leaving the host (path-named AF_UNIX sockets ignore network
+  namespaces, so this wall closes a hole the namespace leaves open);
+  ``socketpair()`` stays allowed (it connects nothing new);
 - ``io_uring_setup`` fails with EPERM: io_uring can open sockets without the
   ``socket`` system call;
 - everything else is allowed.
@@ -152,7 +157,7 @@ def install(rules: list[Rule]) -> str | None:
 
 
 NETWORK_RULES = [
-    Rule("socket", errno.EACCES, arg=0, is_not=AF_UNIX),
+    Rule("socket", errno.EACCES),
     Rule("io_uring_setup", errno.EPERM),
 ]
 
