@@ -83,6 +83,13 @@ def describe_exit(returncode: int, stderr: str, memory_mb: int) -> tuple[str, bo
     "memory allocation of N bytes failed" and aborts (SIGABRT); a stack overflow
     (a query nested thousands deep) is a bare SIGSEGV; SIGKILL comes from outside
     (the kernel's OOM killer, an operator)."""
+    stack = "a stack overflow, most often from a deeply nested query"
+    if "overflowed its stack" in stderr:  # Rust's own report, then SIGABRT
+        return f"it crashed: {stack}", False
+    if returncode == -signal.SIGSEGV:
+        return f"it crashed (SIGSEGV), most often {stack}", False
+    if returncode == -signal.SIGKILL:
+        return "it was killed (SIGKILL) from outside, e.g. by the kernel's out-of-memory killer", False
     if "memory allocation of" in stderr or "MemoryError" in stderr:
         return f"it ran out of memory (cap {memory_mb} MB)", True
     if returncode < 0:
@@ -93,10 +100,6 @@ def describe_exit(returncode: int, stderr: str, memory_mb: int) -> tuple[str, bo
             name = f"signal {number}"
         if number == signal.SIGABRT and memory_mb > 0:
             return f"it aborted (SIGABRT), most likely at its memory cap of {memory_mb} MB", True
-        if number == signal.SIGSEGV:
-            return "it crashed (SIGSEGV), most often a stack overflow from a deeply nested query", False
-        if number == signal.SIGKILL:
-            return "it was killed (SIGKILL) from outside, e.g. by the kernel's out-of-memory killer", False
         return f"it died from {name}", False
     last = stderr.strip().splitlines()[-1] if stderr.strip() else ""
     return f"it exited with status {returncode}" + (f": {last}" if last else ""), False
@@ -107,26 +110,31 @@ class _StderrTail:
 
     def __init__(self, stream, pid: int):
         self._lines: deque[str] = deque(maxlen=20)
+        self._logged = 0
         self._thread = threading.Thread(target=self._read, args=(stream, pid), daemon=True,
                                         name=f"scograph-query-worker-{pid}-stderr")
         self._thread.start()
 
-    #: Lines of one worker that reach the log (a Rust backtrace is ~80); the rest are only kept.
+    #: Lines a worker may log per query (a Rust backtrace is ~80); the rest are only kept.
     LOGGED_LINES = 12
 
     def _read(self, stream, pid: int) -> None:
-        logged = 0
         with stream:
             for raw in stream:
                 line = raw.decode("utf-8", "replace").rstrip()
                 if not line:
                     continue
                 self._lines.append(line[:2000])
-                logged += 1
-                if logged <= self.LOGGED_LINES:
+                self._logged += 1
+                if self._logged <= self.LOGGED_LINES:
                     worker_log.warning("query worker %s: %s", pid, line[:2000])
-                elif logged == self.LOGGED_LINES + 1:
+                elif self._logged == self.LOGGED_LINES + 1:
                     worker_log.warning("query worker %s: (further lines not logged)", pid)
+
+    def clear(self) -> None:
+        """Forget earlier lines (a query's exit reason is read from what it printed) and log anew."""
+        self._lines.clear()
+        self._logged = 0
 
     def finish(self, timeout: float) -> None:
         self._thread.join(timeout)
@@ -304,6 +312,7 @@ class WorkerPool:
         """Run ``request`` on a worker; ``wait``: seconds to wait for one (default: the queue timeout)."""
         worker = self._acquire(wait)
         try:
+            worker.stderr.clear()
             worker.conn.send(request)
             if not worker.conn.poll(timeout):
                 self._replace(worker)

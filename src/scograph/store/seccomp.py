@@ -140,6 +140,12 @@ def install(rules: list[Rule]) -> str | None:
     arch = current_arch()
     if arch is None or struct.calcsize("P") != 8:  # a 32-bit process would make only "foreign" calls
         return f"seccomp: unknown architecture {platform.machine()} ({struct.calcsize('P') * 8}-bit process)"
+    try:
+        threads = len(os.listdir("/proc/self/task"))
+    except OSError:
+        threads = 1
+    if threads > 1:  # a filter set with prctl covers the calling thread and its future children only
+        return f"seccomp: the process already runs {threads} threads, which the filter would not cover"
     program = _program(arch, rules)
     raw = b"".join(struct.pack("=HBBI", *insn) for insn in program)
     buffer = ctypes.create_string_buffer(raw, len(raw))
