@@ -146,16 +146,6 @@ def fit_bytes(serialize, count: int, max_bytes: int) -> tuple[bytes, int]:
     return body, max(count, 0)
 
 
-def _row_bound(row: ox.QuerySolution, names: list[str]) -> int:
-    """A lower bound of a row's serialized size, computed before serializing it."""
-    size = 0
-    for name in names:
-        term = row[name]
-        if term is not None:
-            size += len(getattr(term, "value", "")) + len(name)  # triple terms: sized later
-    return size
-
-
 def _select(
     solutions: ox.QuerySolutions, media_type: str, max_results: int, max_bytes: int
 ) -> tuple[bytes, int, bool]:
@@ -174,14 +164,20 @@ def _select(
     size = len(head) + len(tail)
     truncated = False
     for row in solutions:
-        if len(rows) >= max_results or size + _row_bound(row, names) > max_bytes:
+        if len(rows) >= max_results:
             truncated = True
             break
         binding = {}
+        bound = 0  # a lower bound of the row's size, known before it is encoded
         for name in names:
             term = row[name]
             if term is not None:
-                binding[name] = _json_term(term)
+                binding[name] = value = _json_term(term)
+                bound += len(value["value"]) if isinstance(value["value"], str) else 0
+        # A row past the cap is dropped before json.dumps copies it (a 100 MB literal, twice).
+        if size + bound > max_bytes:
+            truncated = True
+            break
         encoded = json.dumps(binding, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         if size + len(encoded) + 1 > max_bytes:
             truncated = True
