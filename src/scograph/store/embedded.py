@@ -204,7 +204,7 @@ class EmbeddedStore(Store):
         }
         pool = self._workers()
         try:
-            reply = pool.run(request, timeout, wait=timeout)
+            reply = pool.run(request, timeout / 2, wait=timeout / 2)  # both within ``timeout``
         except (QueryTimeout, QueryCrashed) as exc:
             raise StoreUnavailable(str(exc)) from None
         if reply[0] != "ok":
