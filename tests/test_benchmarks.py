@@ -51,3 +51,11 @@ def test_page_benchmark_times_every_url(release):
     assert len(rows) >= 10, table
     for row in rows:  # /id/ URLs answer 303 (see docs/web.md); everything else is a page
         assert ("| 303 |" if row.startswith("| `/id/") else "| 200 |") in row, row
+
+
+def test_isolation_benchmark_measures_every_wall_and_the_huge_answers(release):
+    report = _run(str(BENCHMARKS / "isolation_bench.py"), "--build-dir", str(release.path.parent.parent),
+                  "--rounds", "1", "--starts", "1").stdout
+    for walls in ("| none |", "| netns |", "| seccomp |", "| netns, seccomp |"):
+        assert walls in report, report
+    assert "status [200, 200, 200]" in report and "| 2 s after |" in report, report

@@ -176,6 +176,8 @@ def publish(
 @click.option("--max-queued-queries", type=click.IntRange(min=0), default=64, show_default=True, help="Queries waiting for a free worker; beyond that: 429 at once.")
 @click.option("--query-memory-mb", type=click.IntRange(min=0), default=2048, show_default=True, help="Address-space cap of each query worker; a query needing more is stopped (503). 0: no cap.")
 @click.option("--result-cache-mb", type=click.FloatRange(min=0), default=64.0, show_default=True, help="Memory for cached query results per process (a release never changes; with --store, entries are per release version); 0 turns the cache off.")
+@click.option("--max-result-bytes", type=click.IntRange(min=1024), default=16 * 1024 * 1024, show_default=True, help="Bytes per answer; longer answers are cut and say so (X-Result-Truncated, X-Result-Byte-Limit).")
+@click.option("--unsafe-allow-network", is_flag=True, help="Serve even when query workers cannot be cut off the network (no user namespaces, no seccomp): the query guard is then the only wall.")
 @click.option("--store", "store_url", metavar="URL", help="Answer from this remote SPARQL endpoint instead of the embedded store.")
 @click.option("--public-url", metavar="URL", envvar="SCOGRAPH_PUBLIC_URL", help="Where clients reach this server's root, for the URLs that must be absolute (sitemap, robots.txt, sd:endpoint) [env SCOGRAPH_PUBLIC_URL; default: http://HOST:PORT/ on loopback, else the base IRI]. Never taken from the request's Host header.")
 @click.option("--trust-forwarded-headers", is_flag=True, default=False, help="A proxy in front of this server sets X-Forwarded-Proto/Host/Port/Prefix: believe them (one proxy), instead of --public-url. Only with a proxy that overwrites them.")
@@ -195,6 +197,8 @@ def serve(
     max_queued_queries: int,
     query_memory_mb: int,
     result_cache_mb: float,
+    max_result_bytes: int,
+    unsafe_allow_network: bool,
     store_url: str | None,
     public_url: str | None,
     trust_forwarded_headers: bool,
@@ -227,11 +231,13 @@ def serve(
         max_concurrent_queries=max_concurrent_queries,
         public_url=public_url,
         trust_forwarded_headers=trust_forwarded_headers,
+        max_result_bytes=max_result_bytes,
     )
     options = ServeOptions(
         host=host, port=port, workers=workers, threads=threads, web=web,
         max_queued_queries=max_queued_queries, store_url=store_url, log_level=log_level,
         result_cache_mb=result_cache_mb, query_memory_mb=query_memory_mb,
+        unsafe_allow_network=unsafe_allow_network,
     )
     try:
         run_server(options, settings, log_line=lambda msg: click.echo(msg, err=True))

@@ -63,6 +63,7 @@ class ServeOptions:
     store_url: str | None = None  # a remote SPARQL endpoint instead of the embedded store
     result_cache_mb: float = 64.0  # per gunicorn process; 0 turns the result cache off
     query_memory_mb: int = 2048  # address-space cap of each query worker; 0: none
+    unsafe_allow_network: bool = False  # serve even if query workers cannot be cut off the network
     log_level: str = "info"
 
     @property
@@ -112,6 +113,7 @@ def make_store(options: ServeOptions, release: Release | None) -> Store:
             query_timeout=options.web.query_timeout,
             max_results=options.web.max_results,
             max_concurrent_queries=options.query_workers_per_process,
+            max_response_bytes=options.web.max_result_bytes,
             result_cache_bytes=int(options.result_cache_mb * 1024 * 1024),
         )
     from scograph.store.embedded import EmbeddedStore
@@ -126,6 +128,8 @@ def make_store(options: ServeOptions, release: Release | None) -> Store:
         max_results=options.web.max_results,
         result_cache_bytes=int(options.result_cache_mb * 1024 * 1024),
         memory_mb=options.query_memory_mb,
+        max_result_bytes=options.web.max_result_bytes,
+        require_network_wall=not options.unsafe_allow_network,
     )
     store.start()
     return store
@@ -223,6 +227,27 @@ def _origin_line(options: ServeOptions, base_iri: str | None) -> str:
     return f"absolute URLs (sitemap, sd:endpoint) use {web.public_url or base_iri} (--public-url to change)"
 
 
+def _check_network_walls(options: ServeOptions, log_line) -> None:
+    """Refuse to serve when query workers could reach the network, unless told it is acceptable."""
+    from scograph.store.embedded import probe_network_walls
+
+    walls = probe_network_walls()
+    if walls["up"]:
+        log_line(f"query workers are cut off the network by: {', '.join(walls['up'])}")
+        return
+    refused = "; ".join(walls["refused"])
+    if not options.unsafe_allow_network:
+        raise ServeError(
+            f"query workers cannot be cut off the network on this host ({refused}), so a query that "
+            "slipped past the query guard could reach any address this machine can; allow user namespaces "
+            "or seccomp for this process, or start with --unsafe-allow-network to serve with the guard alone"
+        )
+    log_line(
+        f"WARNING: --unsafe-allow-network: query workers HAVE FULL NETWORK ACCESS ({refused}); "
+        "only the query guard stops a query from reaching other machines"
+    )
+
+
 def serve(options: ServeOptions, settings: Settings, log_line=lambda msg: None) -> None:
     options = with_public_url(options)
     if options.store_url:
@@ -233,6 +258,7 @@ def serve(options: ServeOptions, settings: Settings, log_line=lambda msg: None) 
         _check_remote(options, release)
     else:
         release = ensure_release(settings, log_line)
+        _check_network_walls(options, log_line)
     if release is not None:
         log_line(f"serving release {release.version} ({release.path}) on http://{options.host}:{options.port}/")
     else:

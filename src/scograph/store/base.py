@@ -22,12 +22,24 @@ class QueryRefused(QueryError):
     """The query is well-formed but not allowed here (update, SERVICE, LOAD, remote FROM...)."""
 
 
+class ResultTooLarge(QueryError):
+    """The answer is over the byte cap and could not be cut between rows (a remote store's odd format)."""
+
+
 class QueryTimeout(Exception):
     """The query ran past its time limit and was stopped."""
 
 
 class StoreBusy(Exception):
     """Too many queries are running; try again later."""
+
+
+class StoreUnavailable(StoreBusy):
+    """The store cannot answer at all (its workers cannot start, its files cannot be read): 503, with why."""
+
+
+class QueryCrashed(Exception):
+    """The query crashed the process running it for another reason than a resource limit (500, says how)."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,13 @@ class Store(ABC):
 
     def close(self) -> None:  # pragma: no cover - default: nothing to release
         pass
+
+    def check(self, timeout: float) -> None:
+        """For ``/healthz``: read the store for real (no result cache) within ``timeout`` seconds.
+
+        Raises StoreBusy when saturated, StoreUnavailable (or any other exception) when it cannot answer.
+        """
+        self.run("ASK { ?s ?p ?o }", timeout=timeout)
 
     # Conveniences for the pages, built on run().
 

@@ -15,9 +15,16 @@ So every query runs in one of ``workers`` processes
   :class:`StoreBusy` immediately (429), a waiter that times out gets StoreBusy too.
 - **result-size cap**: at most ``max_results`` rows or triples are serialized;
   :class:`QueryOutcome` says when the result was truncated.
+- **byte cap**: answers are cut at ``max_result_bytes`` while the worker
+  serializes them (truncated, as for rows), never built whole.
 - **memory cap**: each worker's address space is limited (``memory_mb``); a
   query that needs more kills its worker and gets :class:`QueryTimeout` (503),
-  like one that runs too long.
+  like one that runs too long. A worker that dies otherwise (a signal, a
+  crash) is told apart by its exit status: :class:`QueryCrashed` (500) says how.
+- **network walls**: each worker cuts itself off the network (an empty network
+  namespace, a seccomp filter; see :mod:`scograph.store.query_worker`); a
+  worker that can raise neither fails to start unless ``require_network_wall``
+  is off (``scograph serve --unsafe-allow-network``).
 - **guard**: :mod:`scograph.sparql.guard` refuses updates, SERVICE and remote
   FROM before a worker sees the query, for every caller (pages included).
 
@@ -29,17 +36,9 @@ pages, which ask the same few queries again and again, benefit most.
 
 from __future__ import annotations
 
-import logging
 import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from multiprocessing.connection import Connection
 
 from scograph.release import Release
 from scograph.sparql.guard import check_query
@@ -48,222 +47,21 @@ from scograph.store.cache import ResultCache, result_key
 from scograph.store.base import (
     N_TRIPLES,
     SPARQL_JSON,
+    QueryCrashed,
     QueryError,
     QueryOutcome,
     QueryRefused,
     QueryTimeout,
     Store,
-    StoreBusy,
+    StoreUnavailable,
 )
+from scograph.store.pool import STARTUP_TIMEOUT, PoolLimits, WorkerPool, describe_exit, probe_network_walls
 
-log = logging.getLogger("scograph.store")
+__all__ = ["EmbeddedStore", "PoolLimits", "WorkerPool", "STARTUP_TIMEOUT", "describe_exit", "probe_network_walls"]
 
 # Kept for callers that imported the format tables from here.
 RESULTS_FORMATS = query_worker.RESULTS_FORMATS
 GRAPH_FORMATS = query_worker.GRAPH_FORMATS
-
-#: How long a fresh worker may take to start (interpreter, imports, opening the store).
-STARTUP_TIMEOUT = 60.0
-
-
-@dataclass(frozen=True)
-class PoolLimits:
-    """The bounds of the query worker pool; the defaults suit a small public server."""
-
-    workers: int = 4  # queries running at once (one process each)
-    max_queued: int = 64  # queries waiting for a worker; beyond that: StoreBusy at once
-    queue_timeout: float = 2.0  # seconds a query may wait for a worker
-    timeout: float = 10.0  # default time limit of a query, in seconds
-    max_results: int = 10_000  # default cap on rows / triples in a result
-    isolate_network: bool = True  # workers run in an empty network namespace when the OS allows
-    memory_mb: int = 2048  # address-space cap of a worker (RLIMIT_AS); 0: none
-
-
-class _Worker:
-    def __init__(self, process: subprocess.Popen, conn: Connection):
-        self.process = process
-        self.conn = conn
-        self.pid = process.pid
-        self.network_isolated = False
-
-    def kill(self) -> None:
-        try:
-            self.process.kill()
-            self.process.wait(timeout=5)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-        self.conn.close()
-
-
-def _start_process(store_path: str, isolate_network: bool, memory_mb: int) -> tuple[subprocess.Popen, Connection]:
-    """A worker is a plain ``python -m scograph.store.query_worker``: a fresh interpreter
-    (never a fork of a threaded server) that does not re-import the server's main module."""
-    parent_end, child_end = socket.socketpair()
-    try:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "scograph.store.query_worker", str(child_end.fileno()), store_path,
-             "1" if isolate_network else "0", str(memory_mb)],
-            pass_fds=(child_end.fileno(),),
-            stdin=subprocess.DEVNULL,
-        )
-    except BaseException:
-        parent_end.close()
-        raise
-    finally:
-        child_end.close()
-    return process, Connection(parent_end.detach())
-
-
-class WorkerPool:
-    """A fixed number of query worker processes, a bounded wait queue, and replacement of killed workers."""
-
-    def __init__(self, store_path: str, limits: PoolLimits):
-        self._store_path = store_path
-        self._limits = limits
-        self._idle: list[_Worker] = []
-        self._all: set[_Worker] = set()
-        self._starting = 0
-        self._waiting = 0
-        self._closed = False
-        self._cond = threading.Condition()
-        # Workers are started from this one long-lived thread: the kernel kills a
-        # worker when the *thread* that started it exits (PR_SET_PDEATHSIG).
-        self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scograph-query-pool")
-        with self._cond:
-            self._starting = limits.workers
-        for _ in range(limits.workers):
-            self._spawner.submit(self._start_worker)
-
-    # -- workers ------------------------------------------------------------------
-
-    def _start_worker(self) -> None:
-        attempts = 0
-        while not self._closed:
-            attempts += 1
-            process = None
-            try:
-                process, parent_conn = _start_process(
-                    self._store_path, self._limits.isolate_network, self._limits.memory_mb
-                )
-                worker = _Worker(process, parent_conn)
-                if not parent_conn.poll(STARTUP_TIMEOUT):
-                    raise RuntimeError(f"did not start within {STARTUP_TIMEOUT:.0f} s")
-                _ready, pid, isolated = parent_conn.recv()
-                worker.network_isolated = isolated
-            except Exception as exc:  # keep trying, slowly: the pool must heal itself
-                log.error("query worker failed to start (attempt %d): %s", attempts, exc)
-                if process is not None:
-                    process.kill()
-                    process.wait()
-                time.sleep(min(5.0, 0.2 * attempts))
-                continue
-            with self._cond:
-                if self._closed:
-                    worker.kill()
-                    return
-                self._starting -= 1
-                self._all.add(worker)
-                self._idle.append(worker)
-                self._cond.notify()
-            if self._limits.isolate_network and not isolated:
-                log.warning("query worker %s could not leave the network namespace; relying on the query guard", pid)
-            return
-
-    def _replace(self, worker: _Worker) -> None:
-        with self._cond:
-            self._all.discard(worker)
-            self._starting += 1
-        self._spawner.submit(self._kill_and_start, worker)
-
-    def _kill_and_start(self, worker: _Worker) -> None:
-        worker.kill()
-        self._start_worker()
-
-    # -- the bound ---------------------------------------------------------------
-
-    def _acquire(self) -> _Worker:
-        limits = self._limits
-        with self._cond:
-            if self._closed:
-                raise StoreBusy("the store is shutting down")
-            if not self._idle:
-                if self._waiting >= limits.max_queued:
-                    raise StoreBusy(
-                        f"{limits.workers} queries are running and {self._waiting} are waiting; try again shortly"
-                    )
-                # While workers are (re)starting, a query may wait for them a little longer.
-                deadline = time.monotonic() + (
-                    max(limits.queue_timeout, 10.0) if not self._all else limits.queue_timeout
-                )
-                self._waiting += 1
-                try:
-                    while not self._idle and not self._closed:
-                        remaining = deadline - time.monotonic()
-                        if remaining <= 0:
-                            raise StoreBusy(f"no query slot became free within {limits.queue_timeout:g} s; try again shortly")
-                        self._cond.wait(remaining)
-                finally:
-                    self._waiting -= 1
-                if self._closed:
-                    raise StoreBusy("the store is shutting down")
-            return self._idle.pop()
-
-    def _release(self, worker: _Worker) -> None:
-        with self._cond:
-            if self._closed:
-                worker.kill()
-                return
-            self._idle.append(worker)
-            self._cond.notify()
-
-    # -- queries -------------------------------------------------------------------
-
-    def run(self, request: dict, timeout: float) -> tuple:
-        worker = self._acquire()
-        try:
-            worker.conn.send(request)
-            if not worker.conn.poll(timeout):
-                self._replace(worker)
-                raise QueryTimeout(f"the query ran longer than the limit of {timeout:g} s and was stopped")
-            reply = worker.conn.recv()
-        except (EOFError, OSError):
-            # The worker died during the query: almost always its memory cap (a failed
-            # allocation aborts it). For the client this is a resource limit, like time.
-            self._replace(worker)
-            log.warning("query worker %s died during a query (memory limit %s MB?)", worker.pid, self._limits.memory_mb)
-            raise QueryTimeout(
-                "the query was stopped: it needed more memory than a query may use "
-                f"({self._limits.memory_mb} MB)"
-            ) from None
-        except QueryTimeout:
-            raise
-        except BaseException:
-            self._replace(worker)  # state unknown: do not reuse
-            raise
-        self._release(worker)
-        return reply
-
-    def status(self) -> dict:
-        with self._cond:
-            return {
-                "workers": len(self._all),
-                "idle": len(self._idle),
-                "starting": self._starting,
-                "waiting": self._waiting,
-                "network_isolated": all(w.network_isolated for w in self._all) if self._all else None,
-                "pids": sorted(w.pid for w in self._all),
-            }
-
-    def close(self) -> None:
-        with self._cond:
-            self._closed = True
-            workers = list(self._all)
-            self._all.clear()
-            self._idle.clear()
-            self._cond.notify_all()
-        for worker in workers:
-            worker.kill()
-        self._spawner.shutdown(wait=False, cancel_futures=True)
 
 
 class EmbeddedStore(Store):
@@ -278,8 +76,10 @@ class EmbeddedStore(Store):
         queue_timeout: float = PoolLimits.queue_timeout,
         timeout: float = PoolLimits.timeout,
         max_results: int = PoolLimits.max_results,
-        isolate_network: bool = PoolLimits.isolate_network,
+        network_walls: tuple[str, ...] = PoolLimits.network_walls,
+        require_network_wall: bool = PoolLimits.require_network_wall,
         memory_mb: int = PoolLimits.memory_mb,
+        max_result_bytes: int = PoolLimits.max_result_bytes,
         result_cache_bytes: int = 64 * 1024 * 1024,
         result_cache_entry_bytes: int = 1024 * 1024,
     ):
@@ -288,7 +88,12 @@ class EmbeddedStore(Store):
         if not release.store_path.is_dir():
             raise FileNotFoundError(f"{release.store_path} is missing: the release has no Oxigraph store")
         self._release = release
-        self.limits = PoolLimits(workers, max_queued, queue_timeout, timeout, max_results, isolate_network, memory_mb)
+        if max_result_bytes < 1024:
+            raise ValueError("max_result_bytes must be at least 1024")
+        self.limits = PoolLimits(
+            workers, max_queued, queue_timeout, timeout, max_results,
+            tuple(network_walls), require_network_wall, memory_mb, max_result_bytes,
+        )
         self._graphs = frozenset(release.graphs)
         self._pool: WorkerPool | None = None
         self._pool_lock = threading.Lock()
@@ -368,18 +173,42 @@ class EmbeddedStore(Store):
             "named_graph_uris": tuple(named_graph_uris),
             "max_results": effective_max,
             "query_has_dataset": bool(info.from_graphs or info.from_named_graphs),
+            "max_bytes": self.limits.max_result_bytes,
         }
         reply = self._workers().run(request, self.limits.timeout if timeout is None else timeout)
+        outcome = self._outcome(info.form, reply)
+        if self._cache is not None:
+            self._cache.put(key, outcome)
+        return outcome
+
+    @staticmethod
+    def _outcome(form: str, reply: tuple) -> QueryOutcome:
         status = reply[0]
         if status == "query-error":
             raise QueryError(reply[1])
         if status == "error":
             raise RuntimeError(f"query failed in the worker: {reply[1]}")
         _ok, _form, answered_type, body, count, truncated = reply
-        outcome = QueryOutcome(info.form, answered_type, body, count, truncated)
-        if self._cache is not None:
-            self._cache.put(key, outcome)
-        return outcome
+        return QueryOutcome(form, answered_type, body, count, truncated)
+
+    def check(self, timeout: float) -> None:
+        """Read the store through a worker, never the cache; StoreUnavailable says why it cannot."""
+        request = {
+            "query": "ASK { ?s ?p ?o }",
+            "results_media_type": SPARQL_JSON,
+            "graph_media_type": N_TRIPLES,
+            "default_graph_uris": (),
+            "named_graph_uris": (),
+            "max_results": 1,
+            "max_bytes": self.limits.max_result_bytes,
+        }
+        pool = self._workers()
+        try:
+            reply = pool.run(request, timeout / 2, wait=timeout / 2)  # both within ``timeout``
+        except (QueryTimeout, QueryCrashed) as exc:
+            raise StoreUnavailable(str(exc)) from None
+        if reply[0] != "ok":
+            raise StoreUnavailable(f"the store cannot be read: {reply[1]}")
 
     def close(self) -> None:
         with self._pool_lock:

@@ -9,9 +9,18 @@ limit and only finished bytes cross the pipe.
 Each worker, before it opens the store,
 
 - asks the kernel to kill it when its parent dies (no orphaned runaway query),
-- moves into a fresh, empty network namespace when the kernel allows it, so
-  that even a query that slipped past :mod:`scograph.sparql.guard` could not
-  make an outbound request (the guard remains the first wall; this is the second).
+- raises the network walls it is asked for, each that the kernel allows:
+  ``netns``, a fresh, empty network namespace (needs unprivileged user
+  namespaces), and ``seccomp``, a filter that fails every
+  ``socket()`` (:mod:`scograph.store.seccomp`; needs no namespace, so it works
+  in containers). Even a query that slipped past :mod:`scograph.sparql.guard`
+  then cannot make an outbound request (the guard is the first wall; these are
+  the second and third). The worker reports which walls are up; the pool
+  refuses a worker with none unless told that is acceptable.
+
+Every result is capped twice while it is serialized, in rows (``max_results``)
+and in bytes (``max_bytes``): serialization stops at the cap, so a query that
+makes a 100 MB literal never gets a 100 MB answer built, sent or buffered.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ import os
 import resource
 import signal
 import sys
+import traceback
 from itertools import islice
 from multiprocessing.connection import Connection
 from typing import Any
@@ -29,6 +39,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from scograph.namespaces import PREFIXES
+from scograph.store import seccomp
 
 RESULTS_FORMATS = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -51,6 +62,10 @@ _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
 
 
+#: The network walls a worker knows how to raise, strongest first.
+WALLS = ("netns", "seccomp")
+
+
 def _die_with_parent() -> None:
     try:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -58,12 +73,41 @@ def _die_with_parent() -> None:
         pass
 
 
-def _leave_network() -> bool:
-    """Enter an empty network namespace (no interfaces but a down loopback); True if it worked."""
+def _leave_network() -> str | None:
+    """Enter an empty network namespace (no interfaces but a down loopback); None if done, else why not."""
     try:
-        return ctypes.CDLL(None, use_errno=True).unshare(_CLONE_NEWUSER | _CLONE_NEWNET) == 0
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError as exc:
+        return f"netns: no C library ({exc})"
+    if libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) == 0:
+        return None
+    return f"netns: unshare refused ({os.strerror(ctypes.get_errno())})"
+
+
+def raise_walls(walls: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Raise each wall asked for that this host allows; (walls up, why the others are not)."""
+    up: list[str] = []
+    reasons: list[str] = []
+    for wall in walls:
+        if wall == "netns":
+            reason = _leave_network()
+        elif wall == "seccomp":
+            reason = seccomp.deny_network()
+        else:
+            reason = f"{wall}: unknown wall"
+        if reason is None:
+            up.append(wall)
+        else:
+            reasons.append(reason)
+    return tuple(up), tuple(reasons)
+
+
+def _trim_heap() -> None:
+    """Give freed memory back to the system after a query (glibc keeps it otherwise)."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
     except (OSError, AttributeError):
-        return False
+        pass
 
 
 def _json_term(term: Any) -> dict[str, Any]:
@@ -90,32 +134,97 @@ def _json_term(term: Any) -> dict[str, Any]:
     raise TypeError(f"unexpected term {term!r}")
 
 
-def _select(solutions: ox.QuerySolutions, media_type: str, max_results: int) -> tuple[bytes, int, bool]:
-    """Serialize at most ``max_results`` solutions.
+def fit_bytes(serialize, count: int, max_bytes: int) -> tuple[bytes, int]:
+    """``serialize(n)`` for the largest n <= count found whose bytes fit ``max_bytes``.
+
+    The items were chosen by their size in one format; another format (XML, JSON-LD)
+    can be larger, so it is checked and, if need be, cut in proportion (a few tries)."""
+    body = serialize(count)
+    while len(body) > max_bytes and count > 0:
+        count = min(count - 1, int(count * max_bytes / len(body) * 0.98))
+        body = serialize(max(count, 0))
+    return body, max(count, 0)
+
+
+def _select(
+    solutions: ox.QuerySolutions, media_type: str, max_results: int, max_bytes: int
+) -> tuple[bytes, int, bool]:
+    """Serialize at most ``max_results`` solutions and at most ``max_bytes`` bytes.
 
     pyoxigraph serializes a whole iterator or nothing, so the capped solutions
-    are written as SPARQL JSON (plain json.dumps of the standard structure) and,
+    are written as SPARQL JSON (plain json.dumps of the standard structure, one
+    row at a time, stopping before the row that would pass the byte cap) and,
     for the other formats, handed back to pyoxigraph's serializers.
     """
     names = [v.value for v in solutions.variables]
-    rows = list(islice(solutions, max_results + 1))
-    truncated = len(rows) > max_results
-    rows = rows[:max_results]
-    bindings = []
-    for row in rows:
+    head = json.dumps({"head": {"vars": names}}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    head = head[:-1] + b',"results":{"bindings":['
+    tail = b"]}}"
+    rows: list[bytes] = []
+    size = len(head) + len(tail)
+    truncated = False
+    for row in solutions:
+        if len(rows) >= max_results:
+            truncated = True
+            break
         binding = {}
+        bound = 0  # a lower bound of the row's size, known before it is encoded
         for name in names:
             term = row[name]
             if term is not None:
-                binding[name] = _json_term(term)
-        bindings.append(binding)
-    document = json.dumps(
-        {"head": {"vars": names}, "results": {"bindings": bindings}}, ensure_ascii=False, separators=(",", ":")
-    ).encode("utf-8")
+                binding[name] = value = _json_term(term)
+                bound += len(value["value"]) if isinstance(value["value"], str) else 0
+        # A row past the cap is dropped before json.dumps copies it (a 100 MB literal, twice).
+        if size + bound > max_bytes:
+            truncated = True
+            break
+        encoded = json.dumps(binding, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if size + len(encoded) + 1 > max_bytes:
+            truncated = True
+            break
+        rows.append(encoded)
+        size += len(encoded) + 1
+
+    def as_json(n: int) -> bytes:
+        return head + b",".join(rows[:n]) + tail
+
     if media_type == "application/sparql-results+json":
-        return document, len(rows), truncated
-    parsed = ox.parse_query_results(document, format=ox.QueryResultsFormat.JSON)
-    return parsed.serialize(format=RESULTS_FORMATS[media_type]), len(rows), truncated
+        return as_json(len(rows)), len(rows), truncated
+
+    def as_other(n: int) -> bytes:
+        parsed = ox.parse_query_results(as_json(n), format=ox.QueryResultsFormat.JSON)
+        return parsed.serialize(format=RESULTS_FORMATS[media_type])
+
+    body, count = fit_bytes(as_other, len(rows), max_bytes)
+    return body, count, truncated or count < len(rows)
+
+
+def _construct(
+    triples: ox.QueryTriples, media_type: str, max_results: int, max_bytes: int
+) -> tuple[bytes, int, bool]:
+    """Serialize at most ``max_results`` triples and ``max_bytes`` bytes (sized as N-Triples first)."""
+    kept: list[ox.Triple] = []
+    size = 0
+    truncated = False
+    for triple in triples:
+        line = len(str(triple).encode("utf-8")) + 3  # str() is the N-Triples form, without " .\n"
+        if len(kept) >= max_results or size + line > max_bytes:
+            truncated = True
+            break
+        kept.append(triple)
+        size += line
+    rdf_format = GRAPH_FORMATS[media_type]
+    prefixes = PREFIXES if rdf_format in _PREFIXED_FORMATS else None
+
+    def serialize(n: int) -> bytes:
+        return ox.serialize(kept[:n], format=rdf_format, prefixes=prefixes) or b""
+
+    body, count = fit_bytes(serialize, len(kept), max_bytes)
+    return body, count, truncated or count < len(kept)
+
+
+#: The byte cap when a caller gives none (the serve default: see ``--max-result-bytes``).
+DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 
 
 #: CSV and TSV define no boolean result; a bare ``true`` has no header line, which
@@ -157,6 +266,7 @@ def execute(
     max_results: int,
     query_has_dataset: bool = False,
     base_iri: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> tuple[str, str, bytes, int | None, bool]:
     """Run one query; return (form, media type, body, count, truncated).
 
@@ -175,15 +285,10 @@ def execute(
     if isinstance(result, ox.QueryBoolean):
         return "ASK", results_media_type, _ask_body(result, results_media_type), 1, False
     if isinstance(result, ox.QuerySolutions):
-        body, count, truncated = _select(result, results_media_type, max_results)
+        body, count, truncated = _select(result, results_media_type, max_results, max_bytes)
         return "SELECT", results_media_type, body, count, truncated
-    triples = list(islice(result, max_results + 1))
-    truncated = len(triples) > max_results
-    triples = triples[:max_results]
-    rdf_format = GRAPH_FORMATS[graph_media_type]
-    prefixes = PREFIXES if rdf_format in _PREFIXED_FORMATS else None
-    body = ox.serialize(triples, format=rdf_format, prefixes=prefixes) or b""
-    return "CONSTRUCT", graph_media_type, body, len(triples), truncated
+    body, count, truncated = _construct(result, graph_media_type, max_results, max_bytes)
+    return "CONSTRUCT", graph_media_type, body, count, truncated
 
 
 def _limit_memory(megabytes: int) -> None:
@@ -194,15 +299,19 @@ def _limit_memory(megabytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def serve(conn: Connection, store_path: str, isolate_network: bool, memory_mb: int = 0) -> None:
+def serve(conn: Connection, store_path: str, walls: tuple[str, ...], memory_mb: int = 0) -> None:
     """The worker's main loop: one request in, one reply out, until the parent goes away."""
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server; it stops us
-    isolated = _leave_network() if isolate_network else False
-    store = ox.Store.read_only(store_path)
-    base_iri = endpoint_iri(store_path)
-    _limit_memory(memory_mb)
-    conn.send(("ready", os.getpid(), isolated))
+    try:
+        up, reasons = raise_walls(walls)
+        store = ox.Store.read_only(store_path)
+        base_iri = endpoint_iri(store_path)
+        _limit_memory(memory_mb)
+    except Exception as exc:  # the pool logs this text: an empty reason helps no one
+        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+        return
+    conn.send(("ready", os.getpid(), up, reasons))
     while True:
         try:
             request = conn.recv()
@@ -215,12 +324,32 @@ def serve(conn: Connection, store_path: str, isolate_network: bool, memory_mb: i
         except Exception as exc:  # reported to the pool, which logs it and answers 500
             reply = ("error", f"{type(exc).__name__}: {exc}")
         conn.send(reply)
+        del reply
+        _trim_heap()
+
+
+def probe(walls: tuple[str, ...]) -> dict:
+    """Which walls this host lets a worker raise (run in a throw-away process: walls are for good)."""
+    up, reasons = raise_walls(walls)
+    return {"up": list(up), "refused": list(reasons)}
 
 
 def main(argv: list[str]) -> None:
-    """``python -m scograph.store.query_worker FD STORE_PATH ISOLATE MEMORY_MB``: started by the pool only."""
-    fd, store_path, isolate, memory_mb = int(argv[1]), argv[2], argv[3] == "1", int(argv[4])
-    serve(Connection(fd), store_path, isolate, memory_mb)
+    """``python -m scograph.store.query_worker FD STORE_PATH WALLS MEMORY_MB``: started by the pool only;
+    ``... --probe WALLS`` prints which walls can be raised here, as JSON."""
+    if argv[1] == "--probe":
+        print(json.dumps(probe(_walls_arg(argv[2]))))
+        return
+    fd, store_path, walls, memory_mb = int(argv[1]), argv[2], _walls_arg(argv[3]), int(argv[4])
+    try:
+        serve(Connection(fd), store_path, walls, memory_mb)
+    except Exception:  # pragma: no cover - goes to the pool's log through our stderr
+        traceback.print_exc()
+        sys.exit(1)
+
+
+def _walls_arg(text: str) -> tuple[str, ...]:
+    return tuple(w for w in text.split(",") if w and w != "-")
 
 
 if __name__ == "__main__":

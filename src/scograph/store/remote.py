@@ -46,12 +46,15 @@ from scograph.store.base import (
     QueryOutcome,
     QueryRefused,
     QueryTimeout,
+    ResultTooLarge,
     Store,
     StoreBusy,
+    StoreUnavailable,
 )
 from scograph.sparql.guard import check_query, rewrite_iris
 from scograph.store.cache import ResultCache, result_key
 from scograph.store.embedded import GRAPH_FORMATS, RESULTS_FORMATS
+from scograph.store.query_worker import DEFAULT_MAX_BYTES, fit_bytes
 from scograph.store.pointer import CurrentRelease, parse_pointer_rows, read_query
 
 #: Asked of the server: SELECT/ASK answer JSON, CONSTRUCT/DESCRIBE N-Triples (or Turtle).
@@ -83,7 +86,7 @@ class RemoteStore(Store):
         max_results: int = 10_000,
         max_concurrent_queries: int = 4,
         queue_timeout: float = 1.0,
-        max_response_bytes: int = 256 * 1024 * 1024,
+        max_response_bytes: int = DEFAULT_MAX_BYTES,
         pointer_ttl: float = 2.0,
         connect_timeout: float = 5.0,
         auth: requests.auth.AuthBase | tuple[str, str] | None = None,
@@ -261,15 +264,30 @@ class RemoteStore(Store):
             raise StoreBusy("too many queries are running; try again shortly")
         try:
             deadline = time.monotonic() + timeout
-            content_type, body = self._post_query(
+            content_type, body, cut = self._post_query(
                 query, info.returns_graph, current, default_graph_uris, named_graph_uris, deadline, timeout
             )
         finally:
             self._slots.release()
-        outcome = self._outcome(content_type, body, current, results_media_type, graph_media_type, cap)
+        outcome = self._outcome(content_type, body, current, results_media_type, graph_media_type, cap, cut)
         if self._cache is not None:
             self._cache.put(key, outcome)
         return outcome
+
+    def check(self, timeout: float) -> None:
+        """For ``/healthz``: ask the store itself (never the result cache) within ``timeout`` seconds."""
+        try:
+            current = self.current()
+        except RemoteStoreError as exc:
+            raise StoreUnavailable(str(exc)) from None
+        if not self._slots.acquire(timeout=min(timeout, self._queue_timeout)):
+            raise StoreBusy("too many queries are running")
+        try:
+            self._post_query("ASK { ?s ?p ?o }", False, current, (), (), time.monotonic() + timeout, timeout)
+        except (StoreBusy, QueryTimeout) as exc:
+            raise StoreUnavailable(f"the store did not answer: {exc}") from None
+        finally:
+            self._slots.release()
 
     def _dataset_params(
         self, current: CurrentRelease, default_graph_uris: Sequence[str], named_graph_uris: Sequence[str]
@@ -295,7 +313,9 @@ class RemoteStore(Store):
         named_graph_uris: Sequence[str],
         deadline: float,
         timeout: float,
-    ) -> tuple[str, bytes]:
+    ) -> tuple[str, bytes | dict, bool]:
+        """(media type, body, whether the byte cap cut it); a cut body is only its whole rows
+        (a SPARQL JSON document as a dict, N-Triples lines)."""
         params = [("query", rewrite_iris(query, current.graphs))]
         params += self._dataset_params(current, default_graph_uris, named_graph_uris)
         try:
@@ -308,15 +328,15 @@ class RemoteStore(Store):
             ) as response:
                 chunks: list[bytes] = []
                 size = 0
+                cut = False
                 for chunk in response.iter_content(64 * 1024):
                     if time.monotonic() > deadline:
                         raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped")
+                    chunks.append(chunk)
                     size += len(chunk)
                     if size > self.max_response_bytes:
-                        raise QueryError(
-                            f"the result is larger than {self.max_response_bytes // (1024 * 1024)} MB; add a LIMIT"
-                        )
-                    chunks.append(chunk)
+                        cut = True  # stop reading (closing drops the connection): keep the whole rows read so far
+                        break
                 body = b"".join(chunks)
                 status = response.status_code
                 # Virtuoso's "anytime" queries answer 200 with a partial result when they hit the
@@ -329,7 +349,7 @@ class RemoteStore(Store):
         except requests.RequestException as exc:
             raise StoreBusy(f"the SPARQL endpoint is unreachable: {type(exc).__name__}") from None
         if status == 200:
-            return content_type, body
+            return content_type, (_whole_rows(content_type, body, self.max_response_bytes) if cut else body), cut
         message = _first_line(body.decode("utf-8", "replace"))
         if status in (400, 414):
             raise QueryError(message or f"the store refused the query ({status})")
@@ -350,11 +370,13 @@ class RemoteStore(Store):
         results_media_type: str,
         graph_media_type: str,
         cap: int,
+        cut: bool = False,
     ) -> QueryOutcome:
         back = current.physical_to_logical
+        max_bytes = self.max_response_bytes
         if content_type in ("application/sparql-results+json", "application/json"):
             try:
-                document = json.loads(body)
+                document = body if isinstance(body, dict) else json.loads(body)
             except ValueError as exc:
                 raise StoreBusy(f"the store sent malformed JSON results: {exc}") from None
             if "boolean" not in document and _virtuoso_ask(document):
@@ -365,15 +387,21 @@ class RemoteStore(Store):
                 parsed = ox.parse_query_results(json.dumps({"head": {}, "boolean": document["boolean"]}).encode(), format=ox.QueryResultsFormat.JSON)
                 return QueryOutcome("ASK", results_media_type, parsed.serialize(format=RESULTS_FORMATS[results_media_type]), 1)
             bindings = document.get("results", {}).get("bindings", [])
-            truncated = len(bindings) > cap
+            truncated = cut or len(bindings) > cap
             bindings = [_map_binding_row(row, back) for row in bindings[:cap]]
-            clean = {"head": {"vars": document.get("head", {}).get("vars", [])}, "results": {"bindings": bindings}}
-            if results_media_type == SPARQL_JSON:
-                out = json.dumps(clean, ensure_ascii=False).encode("utf-8")
-            else:
+            names = document.get("head", {}).get("vars", [])
+
+            def serialize(n: int) -> bytes:
+                clean = {"head": {"vars": names}, "results": {"bindings": bindings[:n]}}
+                if results_media_type == SPARQL_JSON:
+                    return json.dumps(clean, ensure_ascii=False).encode("utf-8")
                 parsed = ox.parse_query_results(json.dumps(clean).encode(), format=ox.QueryResultsFormat.JSON)
-                out = parsed.serialize(format=RESULTS_FORMATS[results_media_type])
-            return QueryOutcome("SELECT", results_media_type, out, len(bindings), truncated)
+                return parsed.serialize(format=RESULTS_FORMATS[results_media_type])
+
+            out, count = fit_bytes(serialize, len(bindings), max_bytes)
+            return QueryOutcome("SELECT", results_media_type, out, count, truncated or count < len(bindings))
+        if isinstance(body, dict):
+            raise StoreBusy(f"the store answered an unexpected media type {content_type!r}")
         source_format = {"application/n-triples": ox.RdfFormat.N_TRIPLES, "text/plain": ox.RdfFormat.N_TRIPLES, "text/turtle": ox.RdfFormat.TURTLE}.get(content_type)
         if source_format is None:
             raise StoreBusy(f"the store answered an unexpected media type {content_type!r}")
@@ -381,10 +409,14 @@ class RemoteStore(Store):
             triples = [q.triple for q in ox.parse(body, format=source_format)]
         except SyntaxError as exc:
             raise StoreBusy(f"the store sent a malformed graph: {exc}") from None
-        truncated = len(triples) > cap
+        truncated = cut or len(triples) > cap
         triples = [_map_triple(t, back) for t in triples[:cap]]
-        out = ox.serialize(triples, format=GRAPH_FORMATS[graph_media_type]) or b""
-        return QueryOutcome("CONSTRUCT", graph_media_type, out, len(triples), truncated)
+
+        def serialize(n: int) -> bytes:
+            return ox.serialize(triples[:n], format=GRAPH_FORMATS[graph_media_type]) or b""
+
+        out, count = fit_bytes(serialize, len(triples), max_bytes)
+        return QueryOutcome("CONSTRUCT", graph_media_type, out, count, truncated or count < len(triples))
 
     def status(self) -> dict:
         """For ``/healthz``: the endpoint and how many of this process's query slots are free."""
@@ -446,3 +478,50 @@ def _first_line(text: str) -> str:
         if line.strip():
             return line.strip()[:500]
     return ""
+
+
+def _whole_rows(content_type: str, prefix: bytes, max_bytes: int) -> bytes | dict:
+    """The whole rows at the start of an answer the byte cap cut short.
+
+    N-Triples: up to the last complete line. SPARQL JSON: the head and every
+    complete binding (each read with ``raw_decode``; servers write the head
+    first). Anything else cannot be cut safely and is refused in a sentence."""
+    if content_type in ("application/n-triples", "text/plain"):
+        return prefix[: prefix.rfind(b"\n") + 1]
+    if content_type in ("application/sparql-results+json", "application/json"):
+        document = _json_prefix(prefix.decode("utf-8", "ignore"))
+        if document is not None:
+            return document
+    raise ResultTooLarge(
+        f"the answer is larger than this endpoint's limit of {max_bytes} bytes and the store sent it "
+        "in a form that cannot be cut; add a LIMIT or select fewer or shorter values"
+    )
+
+
+def _json_prefix(text: str) -> dict | None:
+    decoder = json.JSONDecoder()
+
+    def skip(i: int) -> int:
+        while i < len(text) and text[i] in " \t\r\n":
+            i += 1
+        return i
+
+    head_at, rows_at = text.find('"head"'), text.find('"bindings"')
+    if head_at < 0 or rows_at < head_at:
+        return None
+    try:
+        head, _ = decoder.raw_decode(text, skip(text.index(":", head_at) + 1))
+        i = skip(text.index("[", rows_at) + 1)
+    except ValueError:
+        return None
+    rows = []
+    while i < len(text) and text[i] != "]":
+        try:
+            row, i = decoder.raw_decode(text, i)
+        except ValueError:  # the row the cap cut in two
+            break
+        rows.append(row)
+        i = skip(i)
+        if i < len(text) and text[i] == ",":
+            i = skip(i + 1)
+    return {"head": head if isinstance(head, dict) else {}, "results": {"bindings": rows}}

@@ -28,6 +28,7 @@ class WebConfig:
     public_url: str | None = None
     #: Read X-Forwarded-Proto/Host/Port/Prefix (set only when a proxy in front of us sets them).
     trust_forwarded_headers: bool = False
+    max_result_bytes: int = 16 * 1024 * 1024  # bytes per answer; longer answers are cut and say so
 
 
 def create_app(store: Store, config: WebConfig | None = None) -> Flask:

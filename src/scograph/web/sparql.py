@@ -8,7 +8,8 @@ A query request goes through, in order:
    remote FROM (403), and the query form;
 3. :func:`scograph.sparql.formats.negotiate`: ``format=`` or ``Accept`` (406);
 4. :meth:`Store.run`: bounded in time (503), in concurrency (429) and in
-   result size (``X-Result-Truncated``, ``X-Result-Limit``, ``X-Result-Count``).
+   result size, rows and bytes (``X-Result-Truncated``, ``X-Result-Limit``,
+   ``X-Result-Byte-Limit``, ``X-Result-Count``).
 
 The whole result is buffered before the status is sent, so a query stopped by
 its time limit is always a clean 503, never a 200 cut short.
@@ -30,7 +31,16 @@ from scograph.sparql.formats import GRAPH_FORMATS, RESULTS_FORMATS, NotAcceptabl
 from scograph.sparql.guard import check_query
 from scograph.sparql.protocol import ProtocolError, parse_query_request
 from scograph.sparql.service_description import service_description
-from scograph.store.base import QueryError, QueryRefused, QueryTimeout, Store, StoreBusy
+from scograph.store.base import (
+    QueryCrashed,
+    QueryError,
+    QueryRefused,
+    QueryTimeout,
+    ResultTooLarge,
+    Store,
+    StoreBusy,
+    StoreUnavailable,
+)
 from scograph.web import i18n, origin, query_page
 from scograph.web.http import error_response
 
@@ -169,15 +179,22 @@ def endpoint() -> Response:
         )
     except QueryRefused as exc:
         return _refuse(403, str(exc))
+    except ResultTooLarge as exc:
+        return _refuse(400, str(exc))
     except QueryError as exc:
         return _refuse(400, f"malformed query: {exc}")
     except QueryTimeout as exc:
         return _refuse(503, str(exc), RETRY_AFTER_TIMEOUT)
+    except StoreUnavailable as exc:
+        return _refuse(503, str(exc), RETRY_AFTER_TIMEOUT)
     except StoreBusy as exc:
         return _refuse(429, str(exc), RETRY_AFTER_BUSY)
+    except QueryCrashed as exc:
+        return _refuse(500, str(exc))
 
     response = Response(outcome.body, status=200, content_type=result_format.content_type)
     response.headers["X-Result-Limit"] = str(config.max_results)
+    response.headers["X-Result-Byte-Limit"] = str(config.max_result_bytes)
     response.headers["X-Result-Truncated"] = "true" if outcome.truncated else "false"
     if outcome.count is not None:
         response.headers["X-Result-Count"] = str(outcome.count)
@@ -198,7 +215,8 @@ def _describe_service(store: Store) -> Response:
     config = _config()
     limits = (
         f"Limits: {config.query_timeout:g} s per query, {config.max_results} rows or triples per result "
-        f"(X-Result-Truncated says when a result was cut), {config.max_query_bytes} bytes per query, "
+        f"and {config.max_result_bytes} bytes per answer (X-Result-Truncated says when a result was cut), "
+        f"{config.max_query_bytes} bytes per query, "
         f"{config.max_concurrent_queries} queries at once (429 beyond)."
     )
     # sd:endpoint is absolute: the public URL, never the request's Host (see scograph.web.origin).
@@ -235,25 +253,41 @@ for _path in UPDATE_PATHS:
     bp.add_url_rule(_path, f"read_only{_path.replace('/', '_').replace('-', '_')}", _read_only, methods=ALL_METHODS)
 
 
+#: Seconds /healthz gives a real query (waiting for a worker included) before it answers 503.
+HEALTH_DEADLINE = 5.0
+
+
 @bp.route("/healthz")
 def healthz() -> Response:
-    """Liveness and readiness: the store answers a trivial query through the worker pool."""
+    """Liveness and readiness: a real read of the store through a worker, never the result cache.
+
+    200 ``ok``; 200 ``busy`` when every worker is taken (alive, just saturated: a
+    load balancer should not restart us); 503 ``error`` with the reason when the
+    store cannot be read or no worker can start."""
     store = _store()
-    body: dict = {"release": store.version}
     status_of = getattr(store, "status", None)
+    body: dict = {}
     try:
-        store.run("ASK {}", timeout=5.0)
+        body["release"] = store.version
+        store.check(HEALTH_DEADLINE)
         body["status"] = "ok"
         code = 200
+    except StoreUnavailable as exc:
+        body["status"] = "error"
+        body["error"] = str(exc)
+        code = 503
     except StoreBusy:
-        body["status"] = "busy"  # alive, just saturated: a load balancer should not restart us
+        body["status"] = "busy"
         code = 200
     except Exception as exc:  # report, do not crash: health checks must always answer
         body["status"] = "error"
-        body["error"] = type(exc).__name__
+        body["error"] = f"{type(exc).__name__}: {exc}"
         code = 503
     if status_of is not None:
-        body["queries"] = status_of()
+        try:
+            body["queries"] = status_of()
+        except Exception as exc:  # a remote store that went away
+            body["queries"] = {"error": f"{type(exc).__name__}: {exc}"}
     response = current_app.response_class(current_app.json.dumps(body) + "\n", status=code, mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
     return response
