@@ -156,7 +156,7 @@
   // -- rendering -------------------------------------------------------------------
   function localHref(iri) {
     if (baseIri && iri.indexOf(baseIri) === 0 && root) {
-      const url = new URL(root + iri.slice(baseIri.length));
+      const url = new URL(root + iri.slice(baseIri.length), window.location.href);  // root is a path
       if (lang) url.searchParams.set("lang", lang); // the reader's language follows the link
       return url.href;
     }
