@@ -38,6 +38,7 @@ def capped_server(settings, release, tmp_path_factory):
         "--workers", "1", "--max-concurrent-queries", "3", "--result-cache-mb", "0",
         "--max-result-bytes", str(BYTE_CAP), "--max-results", "100000",
         "--query-timeout", "60",  # the huge literals take seconds on a shared 2-core machine
+        "--queue-timeout", "30",  # a worker replaced after the warm-up may take seconds to start under load
     )
     server.wait_ready()
     yield server

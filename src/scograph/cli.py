@@ -173,6 +173,7 @@ def publish(
 @click.option("--max-results", type=click.IntRange(min=1), default=10_000, show_default=True, help="Rows or triples per result; longer results are cut and say so (X-Result-Truncated).")
 @click.option("--max-query-bytes", type=click.IntRange(min=64), default=64 * 1024, show_default=True, help="Largest accepted query, in UTF-8 bytes (413 beyond).")
 @click.option("--max-concurrent-queries", type=click.IntRange(min=1), default=4, show_default=True, help="Queries running at once (one worker process each).")
+@click.option("--queue-timeout", type=click.FloatRange(min=0.1), default=2.0, show_default=True, help="Seconds a query may wait for a free worker before it gets 429.")
 @click.option("--max-queued-queries", type=click.IntRange(min=0), default=64, show_default=True, help="Queries waiting for a free worker; beyond that: 429 at once.")
 @click.option("--query-memory-mb", type=click.IntRange(min=0), default=2048, show_default=True, help="Address-space cap of each query worker; a query needing more is stopped (503). 0: no cap.")
 @click.option("--result-cache-mb", type=click.FloatRange(min=0), default=64.0, show_default=True, help="Memory for cached query results per process (a release never changes; with --store, entries are per release version); 0 turns the cache off.")
@@ -195,6 +196,7 @@ def serve(
     max_query_bytes: int,
     max_concurrent_queries: int,
     max_queued_queries: int,
+    queue_timeout: float,
     query_memory_mb: int,
     result_cache_mb: float,
     max_result_bytes: int,
@@ -235,7 +237,7 @@ def serve(
     )
     options = ServeOptions(
         host=host, port=port, workers=workers, threads=threads, web=web,
-        max_queued_queries=max_queued_queries, store_url=store_url, log_level=log_level,
+        max_queued_queries=max_queued_queries, queue_timeout=queue_timeout, store_url=store_url, log_level=log_level,
         result_cache_mb=result_cache_mb, query_memory_mb=query_memory_mb,
         unsafe_allow_network=unsafe_allow_network,
     )

@@ -53,7 +53,7 @@ FAMILIES: dict[str, str] = {
 #: Links *into* a copied family kept from outside it (the shapes require the back-link).
 BACK_LINKS = frozenset({HAS_MEMBERSHIP})
 #: Copies per output file.
-COPIES_PER_FILE = 100
+COPIES_PER_FILE = 10
 
 
 class SyntheticError(Exception):
