@@ -16,6 +16,19 @@ negotiation needs before the query runs; :func:`rewrite_iris` uses the same
 tokens to rename IRIs (the remote store maps graph names with it). A query the
 guard lets through may still be malformed: the engine's parser has the last word.
 
+The engine reads keywords case-insensitively and with no word boundary
+(``SERVICE:x`` is ``SERVICE`` + ``:x``, ``trueSERVICE:x`` is ``true`` +
+``SERVICE`` + ``:x``, ``FROMNAMEDex:g`` is ``FROM NAMED ex:g``), so the guard
+does not wait for a whole word: any name token with ``SERVICE`` in it (outside
+a local name, which the engine reads whole) is refused, and one that begins
+with ``FROM`` is read as the dataset clause it may be. The differential test
+(``tests/test_guard_differential.py``) runs thousands of generated queries
+through the real engine against a local listener to hold this to account.
+
+It also bounds what the engine's recursive parser and evaluator get: nesting
+deeper than :data:`MAX_NESTING` or more than :data:`MAX_CHAIN` chained
+operators is a QueryError (400) before any worker sees it.
+
 This is the first of two walls: query worker processes also run without a
 network (see :mod:`scograph.store.query_worker`).
 """
@@ -25,39 +38,34 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import urljoin
 
+from scograph.sparql.lexer import Token, is_prefix_label, tokens
 from scograph.store.base import QueryError, QueryRefused
 
 #: Keywords that exist only in SPARQL Update.
 UPDATE_KEYWORDS = frozenset(
     {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH", "USING", "DATA"}
 )
-QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
+QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 
-_PN_CHARS = r"[\w\-\u00B7\u0300-\u036F\u203F-\u2040]"
-_PN_LOCAL_ESC = r"\\[_~.\-!$&'()*+,;=/?#@%]"
-_PLX = rf"(?:%[0-9A-Fa-f]{{2}}|{_PN_LOCAL_ESC})"
-_PN_LOCAL = rf"(?:(?:{_PN_CHARS}|:|{_PLX})(?:(?:{_PN_CHARS}|[.:]|{_PLX})*(?:{_PN_CHARS}|:|{_PLX}))?)"
-_PN_PREFIX = r"(?:[^\W\d_](?:[\w.\-\u00B7\u0300-\u036F\u203F-\u2040]*[\w\-\u00B7\u0300-\u036F\u203F-\u2040])?)"
+#: How deep ``{ ( [`` and ``<< >>`` may nest. A fresh query worker (pyoxigraph 0.5.13,
+#: main thread, 8 MiB stack) dies of a stack overflow at 2,208 nested groups ``{ { ...``
+#: (2,176 still run) and at 4,672 nested parentheses (4,608 run); nested ``[ ]`` and
+#: ``<< >>`` cost polynomial parse time (128 deep: 6 s and 13 s). 64 is a 34-fold margin
+#: under the smallest overflow, and real queries nest a handful of levels.
+#: Measured by ``benchmarks/guard_bench.py --depth`` (numbers in benchmarks/REPORT-guard.md).
+MAX_NESTING = 64
+#: How many operators one query may chain (``UNION OPTIONAL MINUS FILTER BIND`` and each
+#: of ``+ - * / | ^ = < > ! &``): the engine nests each into the one before, so long chains
+#: overflow a worker's stack as deep nesting does: 6,656 ``{}UNION``, 6,528 ``OPTIONAL{}``,
+#: 6,912 ``+1`` and 9,472 ``|| true`` (most under the 64 KB size limit). 2,000 is a
+#: three-fold margin under the smallest, and far more than real queries chain.
+MAX_CHAIN = 2000
+_CHAIN_WORDS = frozenset({"UNION", "OPTIONAL", "MINUS", "FILTER", "BIND"})
+_CHAIN_OPERATORS = frozenset("+-*/|^=<>!&")
 
-_TOKEN = re.compile(
-    rf"""
-    (?P<space>\s+)
-  | (?P<comment>\#[^\r\n]*)
-  | (?P<string>\"\"\"(?:(?:\"|\"\")?(?:[^\"\\]|\\.))*\"\"\"
-             |'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''
-             |\"(?:[^\"\\\r\n]|\\.)*\"
-             |'(?:[^'\\\r\n]|\\.)*')
-  | (?P<iri><(?:[^<>\"{{}}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{{4}}|\\U[0-9A-Fa-f]{{8}})*>)
-  | (?P<var>[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]+)
-  | (?P<bnode>_:{_PN_LOCAL}?)
-  | (?P<pname>{_PN_PREFIX}?:{_PN_LOCAL}?)
-  | (?P<word>[^\W\d_][\w]*)
-  | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
+_SIGNIFICANT_SKIP = frozenset({"space", "comment"})
+_OPENERS, _CLOSERS = frozenset("{(["), frozenset("})]")
 
 
 @dataclass(frozen=True)
@@ -90,89 +98,238 @@ def check_query(query: str, allowed_graphs: frozenset[str] | None = None) -> Que
     return _check(query, allowed_graphs or frozenset())
 
 
+class _Prologue:
+    """``PREFIX`` and ``BASE`` as the engine reads them, glued forms included; later ones win."""
+
+    def __init__(self) -> None:
+        self.prefixes: dict[str, str] = {}
+        self.base: str | None = None
+        self.expecting: str | None = None  # "prefix-name", "prefix-iri", "base-iri"
+        self._pending = ""
+
+    def feed(self, token: Token) -> bool:
+        """Take ``token`` if it belongs to a declaration; True when it did."""
+        if self.expecting == "prefix-name":
+            label = token.text[:-1] if token.kind == "pname" and token.text.endswith(":") else None
+            self.expecting, self._pending = ("prefix-iri", label) if label is not None else (None, "")
+            return True
+        if self.expecting in ("prefix-iri", "base-iri"):
+            if token.kind == "iri":
+                iri = self.resolve_iri(token.text)
+                if self.expecting == "prefix-iri":
+                    self.prefixes[self._pending] = iri
+                else:
+                    self.base = iri
+            self.expecting = None
+            return True
+        if token.kind not in ("word", "pname"):
+            return False
+        upper = token.text.upper()
+        if upper.startswith("PREFIX"):
+            rest = token.text[6:]
+            if rest == "":
+                self.expecting = "prefix-name"
+                return True
+            if token.kind == "pname" and rest.endswith(":") and is_prefix_label(rest[:-1]):  # PREFIXex:
+                self.expecting, self._pending = "prefix-iri", rest[:-1]
+                return True
+        if upper == "BASE":
+            self.expecting = "base-iri"
+            return True
+        return False
+
+    def resolve_iri(self, text: str) -> str:
+        return resolve_reference(self.base, _unescape_iri(text[1:-1]))
+
+    def expand(self, text: str) -> str | None:
+        """The IRI of a prefixed name, or None when its prefix is not declared."""
+        prefix, _, local = text.partition(":")
+        if prefix not in self.prefixes:
+            return None
+        return self.prefixes[prefix] + re.sub(r"\\(.)", r"\1", local)
+
+
+def _graph_readings(token: Token, prologue: _Prologue, named: bool) -> list[tuple[bool, str]]:
+    """Every (named, graph IRI) the engine may read ``token`` as after ``FROM`` (``NAMED``).
+
+    A prefixed name such as ``NAMEDex:g`` is ``FROM NAMED ex:g`` for the engine
+    when the prefix ``NAMEDex`` is not declared, and a default graph when it is:
+    both readings are returned, the engine's first, and each must be allowed.
+    """
+    if token.kind == "iri":
+        return [(named, prologue.resolve_iri(token.text))]
+    if token.kind != "pname":
+        return []
+    readings = []
+    whole = prologue.expand(token.text)
+    if whole is not None:
+        readings.append((named, whole))
+    if not named and token.text[:5].upper() == "NAMED":
+        rest = prologue.expand(token.text[5:])
+        if rest is not None:
+            readings.append((True, rest))
+    return readings
+
+
 @lru_cache(maxsize=2048)
 def _check(query: str, allowed_graphs: frozenset[str]) -> QueryInfo:
-    prefixes: dict[str, str] = {}
-    base = ""
+    prologue = _Prologue()
     form: str | None = None
     from_graphs: list[str] = []
     from_named: list[str] = []
-    # A tiny state machine over significant tokens: what the previous keywords expect next.
-    expecting: str | None = None  # "prefix-name", "prefix-iri", "base-iri", "from"
-    pending_prefix = ""
-    from_is_named = False
+    from_state: str | None = None  # "from" after FROM, "named" after FROM NAMED
+    depth = chain = 0
+    previous: Token | None = None  # the previous significant token, for "<<", ">>", "||", "&&"
 
-    for match in _TOKEN.finditer(query):
-        kind = match.lastgroup
-        if kind in ("space", "comment"):
-            continue
-        text = match.group()
-        upper = text.upper() if kind == "word" else ""
-
-        if expecting == "prefix-name":
-            pending_prefix = text[:-1] if kind == "pname" and text.endswith(":") else ""
-            expecting = "prefix-iri"
-            continue
-        if expecting == "prefix-iri":
-            if kind == "iri":
-                prefixes[pending_prefix] = urljoin(base, _unescape_iri(text[1:-1]))
-            expecting = None
-            continue
-        if expecting == "base-iri":
-            if kind == "iri":
-                base = urljoin(base, _unescape_iri(text[1:-1]))
-            expecting = None
-            continue
-        if expecting == "from":
-            if upper == "NAMED" and not from_is_named:
-                from_is_named = True
-                continue
-            graph = _resolve(kind, text, prefixes, base)
-            if graph is None:
-                raise QueryError(f"FROM{' NAMED' if from_is_named else ''} must be followed by a graph IRI, not {text!r}")
+    def take_graphs(readings: list[tuple[bool, str]]) -> None:
+        for _named, graph in readings:
             if graph not in allowed_graphs:
                 raise QueryRefused(
-                    f"FROM{' NAMED' if from_is_named else ''} <{graph}> is not a graph of this dataset; "
+                    f"FROM{' NAMED' if _named else ''} <{graph}> is not a graph of this dataset; "
                     "this endpoint never fetches remote data (allowed graphs: "
                     + (", ".join(f"<{g}>" for g in sorted(allowed_graphs)) or "none")
                     + ")"
                 )
-            (from_named if from_is_named else from_graphs).append(graph)
-            expecting = None
-            continue
+        named, graph = readings[0]  # the engine takes the first reading
+        (from_named if named else from_graphs).append(graph)
 
-        if kind != "word":
+    for token in tokens(query):
+        if token.kind in _SIGNIFICANT_SKIP:
             continue
-        if upper in UPDATE_KEYWORDS:
-            raise QueryRefused(f"SPARQL Update ({upper}) is not allowed: this endpoint is read-only")
-        if upper == "SERVICE":
+        glued = previous is not None and previous.kind == "other" and previous.start + 1 == token.start
+        pair = previous.text + token.text if glued and token.kind == "other" else ""
+        previous = token
+        text, upper = token.text, token.text.upper()
+
+        # Bounds on the engine's recursion.
+        if token.kind == "other":
+            if text in _OPENERS or pair == "<<":
+                depth += 1
+                if depth > MAX_NESTING:
+                    raise QueryError(
+                        f"the query nests deeper than {MAX_NESTING} levels of {{ }}, ( ), [ ] or << >>; "
+                        "please flatten it"
+                    )
+            elif text in _CLOSERS or pair == ">>":
+                depth = max(0, depth - 1)
+            if pair in ("<<", ">>"):
+                previous = None  # "<<<" is one pair and a '<'
+            chain += text in _CHAIN_OPERATORS
+        elif token.kind == "word" and upper in _CHAIN_WORDS:
+            chain += 1
+        if chain > MAX_CHAIN:
+            raise QueryError(
+                f"the query chains more than {MAX_CHAIN} operators (UNION, OPTIONAL, MINUS, FILTER, BIND, "
+                "+ - * / | ^ = < > ! &); please split it"
+            )
+
+        # SERVICE, however glued: the engine finds the keyword inside any name token but a local name.
+        name_part = upper if token.kind == "word" else upper.partition(":")[0] if token.kind == "pname" else ""
+        if "SERVICE" in name_part:
             raise QueryRefused("SERVICE (federated query) is not allowed: this endpoint makes no outbound requests")
-        if form is None:
-            if upper == "PREFIX":
-                expecting = "prefix-name"
-            elif upper == "BASE":
-                expecting = "base-iri"
-            elif upper in QUERY_FORMS:
-                form = upper
-        if upper == "FROM":
-            expecting, from_is_named = "from", False
 
-    if expecting == "from":
+        if from_state is not None:
+            named = from_state == "named"
+            from_state = None
+            if not named and token.kind == "word" and upper == "NAMED":
+                from_state = "named"
+                continue
+            readings = _graph_readings(token, prologue, named)
+            if not readings:
+                if token.kind == "pname":
+                    raise QueryError(f"prefix {token.prefix}: is not declared")
+                raise QueryError(f"FROM{' NAMED' if named else ''} must be followed by a graph IRI, not {text!r}")
+            take_graphs(readings)
+            continue
+
+        if form is None and prologue.feed(token):
+            continue
+        if token.kind not in ("word", "pname"):
+            continue
+        if token.kind == "word" and upper in UPDATE_KEYWORDS:
+            raise QueryRefused(f"SPARQL Update ({upper}) is not allowed: this endpoint is read-only")
+        if form is None:
+            form = next((f for f in QUERY_FORMS if upper.startswith(f)), None)
+        if upper.startswith("FROM"):
+            rest = Token(token.kind, text[4:], token.start + 4)
+            if rest.text == "":
+                from_state = "from"
+            elif token.kind == "word" and rest.text.upper() == "NAMED":
+                from_state = "named"
+            else:  # FROMex:g, FROMNAMEDex:g; anything else is no dataset clause
+                readings = _graph_readings(rest, prologue, named=False)
+                if readings:
+                    take_graphs(readings)
+
+    if from_state is not None:
         raise QueryError("FROM must be followed by a graph IRI")
+    if prologue.expecting is not None and form is None:
+        raise QueryError("PREFIX and BASE must be followed by a name and an IRI")
     if form is None:
         raise QueryError("not a SPARQL query: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
     return QueryInfo(form, tuple(from_graphs), tuple(from_named))
 
 
-def _resolve(kind: str | None, text: str, prefixes: dict[str, str], base: str) -> str | None:
-    if kind == "iri":
-        return urljoin(base, _unescape_iri(text[1:-1]))
-    if kind == "pname":
-        prefix, _, local = text.partition(":")
-        if prefix not in prefixes:
-            raise QueryError(f"prefix {prefix}: is not declared")
-        return prefixes[prefix] + re.sub(r"\\(.)", r"\1", local)
-    return None
+_RFC3986 = re.compile(r"(?:([^:/?#]+):)?(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?", re.DOTALL)
+
+
+def resolve_reference(base: str | None, reference: str) -> str:
+    """``reference`` resolved against ``base`` as RFC 3986 (5.2) says, for any scheme.
+
+    :func:`urllib.parse.urljoin` leaves references alone under schemes it does not
+    know (``urn:``, ``tag:``); the engine resolves them all. Without a base the
+    reference is kept as written.
+    """
+    if not base:
+        return reference
+    r_scheme, r_auth, r_path, r_query, r_frag = _RFC3986.fullmatch(reference).groups()
+    b_scheme, b_auth, b_path, b_query, _ = _RFC3986.fullmatch(base).groups()
+    if r_scheme is not None:
+        scheme, auth, path, query = r_scheme, r_auth, _remove_dots(r_path), r_query
+    elif r_auth is not None:
+        scheme, auth, path, query = b_scheme, r_auth, _remove_dots(r_path), r_query
+    elif r_path == "":
+        scheme, auth, path, query = b_scheme, b_auth, b_path, r_query if r_query is not None else b_query
+    elif r_path.startswith("/"):
+        scheme, auth, path, query = b_scheme, b_auth, _remove_dots(r_path), r_query
+    else:
+        merged = "/" + r_path if b_auth is not None and b_path == "" else b_path[: b_path.rfind("/") + 1] + r_path
+        scheme, auth, path, query = b_scheme, b_auth, _remove_dots(merged), r_query
+    out = (f"{scheme}:" if scheme is not None else "") + (f"//{auth}" if auth is not None else "") + path
+    if query is not None:
+        out += f"?{query}"
+    if r_frag is not None:
+        out += f"#{r_frag}"
+    return out
+
+
+def _remove_dots(path: str) -> str:
+    """RFC 3986 5.2.4."""
+    output: list[str] = []
+    while path:
+        if path.startswith("../"):
+            path = path[3:]
+        elif path.startswith("./"):
+            path = path[2:]
+        elif path.startswith("/./"):
+            path = path[2:]
+        elif path == "/.":
+            path = "/"
+        elif path.startswith("/../"):
+            path = path[3:]
+            if output:
+                output.pop()
+        elif path == "/..":
+            path = "/"
+            if output:
+                output.pop()
+        elif path in (".", ".."):
+            path = ""
+        else:
+            cut = path.find("/", 1)
+            segment, path = (path, "") if cut < 0 else (path[:cut], path[cut:])
+            output.append(segment)
+    return "".join(output)
 
 
 def rewrite_iris(query: str, mapping: dict[str, str]) -> str:
@@ -190,34 +347,25 @@ def rewrite_iris(query: str, mapping: dict[str, str]) -> str:
 @lru_cache(maxsize=2048)
 def _rewrite(query: str, mapping_items: tuple[tuple[str, str], ...]) -> str:
     mapping = dict(mapping_items)
-    prefixes: dict[str, str] = {}
-    base = ""
-    expecting: str | None = None  # "prefix-name", "prefix-iri", "base-iri"
-    pending_prefix = ""
+    prologue = _Prologue()
+    in_prologue = True
     out: list[str] = []
-    for match in _TOKEN.finditer(query):  # the tokens cover the whole text, so joining them gives it back
-        kind, text = match.lastgroup, match.group()
-        out.append(text)
-        if kind in ("space", "comment"):
+    try:
+        all_tokens = list(tokens(query))
+    except QueryError:  # the engine will say what is wrong
+        return query
+    for token in all_tokens:  # the tokens cover the whole text, so joining them gives it back
+        out.append(token.text)
+        if token.kind in _SIGNIFICANT_SKIP or (in_prologue and prologue.feed(token)):
             continue
-        if expecting == "prefix-name":
-            pending_prefix = text[:-1] if kind == "pname" and text.endswith(":") else ""
-            expecting = "prefix-iri"
-        elif expecting == "prefix-iri":
-            if kind == "iri":
-                prefixes[pending_prefix] = urljoin(base, _unescape_iri(text[1:-1]))
-            expecting = None
-        elif expecting == "base-iri":
-            if kind == "iri":
-                base = urljoin(base, _unescape_iri(text[1:-1]))
-            expecting = None
-        elif kind == "word" and text.upper() in ("PREFIX", "BASE"):
-            expecting = "prefix-name" if text.upper() == "PREFIX" else "base-iri"
-        elif kind in ("iri", "pname"):
-            try:
-                iri = _resolve(kind, text, prefixes, base)
-            except QueryError:  # an undeclared prefix: the engine will say so
-                continue
-            if iri in mapping:
-                out[-1] = f"<{mapping[iri]}>"
+        if token.kind == "word" and token.text.upper().startswith(QUERY_FORMS):
+            in_prologue = False
+        if token.kind == "iri":
+            iri: str | None = prologue.resolve_iri(token.text)
+        elif token.kind == "pname":
+            iri = prologue.expand(token.text)  # None for an undeclared prefix: the engine will say so
+        else:
+            continue
+        if iri in mapping:
+            out[-1] = f"<{mapping[iri]}>"
     return "".join(out)
