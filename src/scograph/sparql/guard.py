@@ -203,18 +203,19 @@ def _check(query: str, allowed_graphs: frozenset[str]) -> QueryInfo:
 
         # Bounds on the engine's recursion.
         if token.kind == "other":
-            if text in _OPENERS or pair == "<<":
-                depth += 1
+            if text[0] in _OPENERS or pair == "<<":
+                depth += len(text) if pair != "<<" else 1
                 if depth > MAX_NESTING:
                     raise QueryError(
                         f"the query nests deeper than {MAX_NESTING} levels of {{ }}, ( ), [ ] or << >>; "
                         "please flatten it"
                     )
-            elif text in _CLOSERS or pair == ">>":
-                depth = max(0, depth - 1)
+            elif text[0] in _CLOSERS or pair == ">>":
+                depth = max(0, depth - (len(text) if pair != ">>" else 1))
             if pair in ("<<", ">>"):
                 previous = None  # "<<<" is one pair and a '<'
-            chain += text in _CHAIN_OPERATORS
+            if text[0] in _CHAIN_OPERATORS:
+                chain += len(text)
         elif token.kind == "word" and upper in _CHAIN_WORDS:
             chain += 1
         if chain > MAX_CHAIN:

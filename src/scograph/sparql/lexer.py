@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from scograph.store.base import QueryError
 
@@ -47,7 +47,7 @@ _MAIN = re.compile(
   | (?P<quote>["'])
   | (?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{{4}}|\\U[0-9A-Fa-f]{{8}})*>)
   | (?P<colon>:)
-  | (?P<other>.)
+  | (?P<other>(?P<char>[{{}}()\[\]\\.,;+\-*/|^=!&@%~`])(?P=char)*|.)
     """,
     re.VERBOSE | re.DOTALL,
 )
@@ -64,9 +64,10 @@ _PREFIX_START = re.compile(rf"[{_BASE}]")
 _NAME_RUN = re.compile(rf"[{_CHARS}.]*")
 
 
-@dataclass(frozen=True)
-class Token:
-    kind: str  # space, comment, string, iri, var, bnode, pname, word, other
+class Token(NamedTuple):
+    #: space, comment, string, iri, var, bnode, pname, word, or other: one character, or
+    #: a run of one punctuation character (``{{{``), which the guard counts
+    kind: str
     text: str
     start: int
 
