@@ -128,7 +128,7 @@ def _survives(query: str) -> bool:
 def depth(limit: int = 1 << 15) -> list[dict]:
     rows = []
     for name, build in DEPTH_QUERIES.items():
-        low, high = 1, 256
+        low, high = 1, min(256, limit)
         while high <= limit and _survives(build(high)):
             low, high = high, high * 2
         if high > limit:
@@ -150,9 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--guard", help="a guard.py file to time instead of the installed one (e.g. an old version)")
     parser.add_argument("--budget", type=float, default=10.0, help="stop growing an input past this many seconds")
     parser.add_argument("--depth", action="store_true", help="measure the engine's stack-overflow depths instead")
+    parser.add_argument("--depth-max", type=int, default=1 << 15, help="give up looking for a crash past this depth")
     args = parser.parse_args(argv)
     if args.depth:
-        depth()
+        depth(args.depth_max)
         return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     bench(sizes, args.guard, args.inputs.split(","), args.budget)

@@ -51,3 +51,18 @@ def test_page_benchmark_times_every_url(release):
     assert len(rows) >= 10, table
     for row in rows:  # /id/ URLs answer 303 (see docs/web.md); everything else is a page
         assert ("| 303 |" if row.startswith("| `/id/") else "| 200 |") in row, row
+
+
+def test_guard_benchmark_times_every_adversarial_input_and_probes_the_stack():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from guard_bench import DEPTH_QUERIES, INPUTS
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    lines = _run(str(BENCHMARKS / "guard_bench.py"), "--sizes", "1,2").stdout.splitlines()
+    for name in INPUTS:
+        timed = [line for line in lines if line.startswith(f"{name:18} ") and "check" in line and "tokens" in line]
+        assert len(timed) == 2, (name, lines)
+    probed = _run(str(BENCHMARKS / "guard_bench.py"), "--depth", "--depth-max", "16").stdout
+    for name in DEPTH_QUERIES:
+        assert f"{name:18} no crash up to 16" in probed, probed
