@@ -42,6 +42,7 @@ INPUTS: dict[str, Callable[[int], str]] = {
     '""" runs': lambda n: _fill('""" ', n, head="SELECT * WHERE { ?s ?p "),
     "unterminated \"\"\"": lambda n: _fill('a""', n, head='SELECT * WHERE { ?s ?p """'),
     "\\ runs": lambda n: _fill("\\", n),
+    '\\\"\"\" runs': lambda n: _fill('\\"""', n, head='SELECT * WHERE { ?s ?p """'),
     "< runs": lambda n: _fill("<", n),
     "deep {": lambda n: _fill("{", n, head="SELECT * WHERE ", tail=""),
     "deep (": lambda n: _fill("(", n, head="SELECT * WHERE { FILTER", tail=""),
@@ -63,6 +64,7 @@ def _load_guard(path: str | None):
         return guard
     spec = importlib.util.spec_from_file_location("guard_under_test", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 

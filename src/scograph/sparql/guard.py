@@ -216,8 +216,8 @@ def _check(query: str, allowed_graphs: frozenset[str]) -> QueryInfo:
                 previous = None  # "<<<" is one pair and a '<'
             if text[0] in _CHAIN_OPERATORS:
                 chain += len(text)
-        elif token.kind == "word" and upper in _CHAIN_WORDS:
-            chain += 1
+        elif token.kind == "word":
+            chain += sum(word in _CHAIN_WORDS for word in upper.split("."))
         if chain > MAX_CHAIN:
             raise QueryError(
                 f"the query chains more than {MAX_CHAIN} operators (UNION, OPTIONAL, MINUS, FILTER, BIND, "
@@ -247,8 +247,10 @@ def _check(query: str, allowed_graphs: frozenset[str]) -> QueryInfo:
             continue
         if token.kind not in ("word", "pname"):
             continue
-        if token.kind == "word" and upper in UPDATE_KEYWORDS:
-            raise QueryRefused(f"SPARQL Update ({upper}) is not allowed: this endpoint is read-only")
+        if token.kind == "word":
+            update = next((word for word in upper.split(".") if word in UPDATE_KEYWORDS), None)
+            if update:
+                raise QueryRefused(f"SPARQL Update ({update}) is not allowed: this endpoint is read-only")
         if form is None:
             form = next((f for f in QUERY_FORMS if upper.startswith(f)), None)
         if upper.startswith("FROM"):

@@ -38,35 +38,38 @@ _PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
 _ECHAR_UCHAR = r"\\[tbnrf\"'\\]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
 
 _VAR_CHARS = _BASE + "_0-9\u00B7\u0300-\u036F\u203F-\u2040"
+_LOCAL = rf"(?:[{_BASE}_0-9:]|{_PLX})(?:[{_CHARS}:]|{_PLX})*(?:\.+(?:[{_CHARS}:]|{_PLX})+)?"
+_PREFIX = rf"[{_BASE}][{_CHARS}]*(?:\.+[{_CHARS}]+)*"
+
+# One finditer pass. Each alternative matches a whole token, or fails without scanning
+# text that a later attempt will scan again: a prefix with no ':' after it fails, then
+# "word" takes the whole run of name characters and dots at once, so "a.a.a..." is read
+# twice in all instead of once per dot (the old pattern's quadratic cost).
 _MAIN = re.compile(
     rf"""
     (?P<space>[ \t\r\n]+)
   | (?P<comment>\#[^\r\n]*)
-  | (?P<name>[{_BASE}_0-9][{_CHARS}.]*)
+  | (?P<string>\"\"\"(?:(?:\"\"|\")?(?:[^\"\\]|{_ECHAR_UCHAR}))*\"\"\"
+             |'''(?:(?:''|')?(?:[^'\\]|{_ECHAR_UCHAR}))*'''
+             |\"(?:[^\"\\\r\n]|{_ECHAR_UCHAR})*\"
+             |'(?:[^'\\\r\n]|{_ECHAR_UCHAR})*')
+  | (?P<badstring>[\"'])
+  | (?P<iri><(?:[^<>\"{{}}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{{4}}|\\U[0-9A-Fa-f]{{8}})*>)
   | (?P<var>[?$][{_BASE}_0-9][{_VAR_CHARS}]*)
-  | (?P<quote>["'])
-  | (?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{{4}}|\\U[0-9A-Fa-f]{{8}})*>)
-  | (?P<colon>:)
+  | (?P<bnode>_:[{_BASE}_0-9][{_CHARS}]*(?:\.+[{_CHARS}]+)*)
+  | (?P<pname>(?:{_PREFIX})?:(?:{_LOCAL})?)
+  | (?P<word>[{_BASE}_0-9][{_CHARS}.]*)
   | (?P<other>(?P<char>[{{}}()\[\]\\.,;+\-*/|^=!&@%~`])(?P=char)*|.)
     """,
     re.VERBOSE | re.DOTALL,
 )
-
-_STRINGS = {
-    '"""': re.compile(rf'"""(?:(?:""|")?(?:[^"\\]|{_ECHAR_UCHAR}))*"""'),
-    "'''": re.compile(rf"'''(?:(?:''|')?(?:[^'\\]|{_ECHAR_UCHAR}))*'''"),
-    '"': re.compile(rf'"(?:[^"\\\r\n]|{_ECHAR_UCHAR})*"'),
-    "'": re.compile(rf"'(?:[^'\\\r\n]|{_ECHAR_UCHAR})*'"),
-}
-_LOCAL = re.compile(rf"(?:[{_BASE}_0-9:]|{_PLX})(?:[{_CHARS}:]|{_PLX})*(?:\.+(?:[{_CHARS}:]|{_PLX})+)?")
-_BNODE_LABEL = re.compile(rf"[{_BASE}_0-9][{_CHARS}]*(?:\.+[{_CHARS}]+)*")
 _PREFIX_START = re.compile(rf"[{_BASE}]")
 _NAME_RUN = re.compile(rf"[{_CHARS}.]*")
 
 
 class Token(NamedTuple):
-    #: space, comment, string, iri, var, bnode, pname, word, or other: one character, or
-    #: a run of one punctuation character (``{{{``), which the guard counts
+    #: space, comment, string, iri, var, bnode, pname, word (may hold dots: ``a.b``), or
+    #: other: one character, or a run of one punctuation character (``{{{``)
     kind: str
     text: str
     start: int
@@ -81,73 +84,18 @@ def tokens(query: str) -> Iterator[Token]:
     """Yield the tokens of ``query``; joined, their texts give the query back.
 
     Raises QueryError for a string literal that does not end: a quote can only
-    open a string, so the engine would refuse the query too.
+    open a string, so the engine would refuse the query too. A long string that
+    does not end is refused even where the engine would read an empty string and
+    go on: stopping at the first failed scan keeps the cost linear.
     """
-    pos, end = 0, len(query)
-    while pos < end:
-        match = _MAIN.match(query, pos)
-        assert match is not None  # "other" matches any character
-        kind, text = match.lastgroup, match.group()
-        if kind == "name" and _is_prefix(query, pos, text):
-            token = _prefixed_name(query, pos, text)
-        elif kind == "name":
-            yield from _words(pos, text)
-            pos += len(text)
-            continue
-        elif kind == "colon":
-            token = _prefixed_name(query, pos, "")
-        elif kind == "quote":
-            token = _string(query, pos)
-        else:
-            token = Token(kind, text, pos)
-        yield token
-        pos += len(token.text)
-
-
-def _is_prefix(query: str, pos: int, run: str) -> bool:
-    """A run of name characters is a prefix when ':' follows it directly and it can start one."""
-    after = pos + len(run)
-    return (
-        after < len(query)
-        and query[after] == ":"
-        and not run.endswith(".")
-        and (run == "_" or _PREFIX_START.match(run) is not None)
-    )
-
-
-def _words(pos: int, run: str) -> Iterator[Token]:
-    """A run of name characters and dots that is no prefix: words and dots."""
-    offset = 0
-    for index, part in enumerate(run.split(".")):
-        if index:
-            yield Token("other", ".", pos + offset)
-            offset += 1
-        if part:
-            yield Token("word", part, pos + offset)
-            offset += len(part)
-
-
-def _prefixed_name(query: str, pos: int, prefix: str) -> Token:
-    """``prefix:local`` or a blank node ``_:label`` starting at ``pos``."""
-    colon = pos + len(prefix)
-    if prefix == "_":
-        label = _BNODE_LABEL.match(query, colon + 1)
-        if label is None:  # "_:" alone is no blank node; the engine fails on it
-            return Token("other", "_", pos)
-        return Token("bnode", query[pos : label.end()], pos)
-    local = _LOCAL.match(query, colon + 1)
-    return Token("pname", query[pos : local.end() if local else colon + 1], pos)
+    for match in _MAIN.finditer(query):
+        kind, text, start = match.lastgroup, match.group(), match.start()
+        if kind == "badstring" or (kind == "string" and len(text) == 2 and query.startswith(text[0] * 3, start)):
+            line = query.count("\n", 0, start) + 1
+            raise QueryError(f"line {line}: a string literal does not end (or has an escape SPARQL does not know)")
+        yield Token(kind, text, start)
 
 
 def is_prefix_label(text: str) -> bool:
     """Whether ``text`` (a piece of a name token) is a whole PN_PREFIX, or empty."""
     return text == "" or (_PREFIX_START.match(text) is not None and not text.endswith(".") and _NAME_RUN.fullmatch(text) is not None)
-
-
-def _string(query: str, pos: int) -> Token:
-    opener = query[pos] * 3 if query.startswith(query[pos] * 3, pos) else query[pos]
-    match = _STRINGS[opener].match(query, pos)
-    if match is None:
-        line = query.count("\n", 0, pos) + 1
-        raise QueryError(f"line {line}: a string literal does not end (or has an escape SPARQL does not know)")
-    return Token("string", match.group(), pos)
