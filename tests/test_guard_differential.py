@@ -17,6 +17,7 @@ really makes the engine connect (or read the forbidden graph), and is refused.
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 
@@ -265,8 +266,10 @@ def dataset_queries(draw) -> str:
     return base + "{prologue}" + redeclare + form + first + second + draw(SEPARATORS) + " " + body
 
 
+#: SCOGRAPH_FUZZ_SCALE=10 runs ten times as many examples (a longer hunt; CI runs the default).
+SCALE = int(os.environ.get("SCOGRAPH_FUZZ_SCALE", "1"))
 GENERATED = settings(
-    max_examples=1500,
+    max_examples=1500 * SCALE,
     deadline=None,  # the machine may be busy; the bound is max_examples and the per-test timeout
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     database=None,  # no .hypothesis directory in the repository
@@ -285,7 +288,7 @@ def test_no_generated_query_that_connects_passes_the_guard(engine, listener, tem
 
 
 @pytest.mark.timeout(600)
-@settings(GENERATED, max_examples=1000)
+@settings(GENERATED, max_examples=1000 * SCALE)
 @given(template=dataset_queries())
 def test_no_generated_query_that_reads_another_graph_passes_the_guard(engine, listener, template):
     assert_agrees(engine, listener, _fill(template, listener.port))
@@ -300,7 +303,7 @@ CHUNKS = [
 
 
 @pytest.mark.timeout(600)
-@settings(GENERATED, max_examples=1500)
+@settings(GENERATED, max_examples=1500 * SCALE)
 @given(chunks=st.lists(st.sampled_from(CHUNKS), min_size=3, max_size=24))
 def test_no_token_soup_that_connects_passes_the_guard(engine, listener, chunks):
     """Unstructured mixtures: mostly syntax errors, which is what finds lexer disagreements."""

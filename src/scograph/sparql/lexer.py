@@ -38,7 +38,10 @@ _PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
 _ECHAR_UCHAR = r"\\[tbnrf\"'\\]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
 
 _VAR_CHARS = _BASE + "_0-9\u00B7\u0300-\u036F\u203F-\u2040"
-_LOCAL = rf"(?:[{_BASE}_0-9:]|{_PLX})(?:[{_CHARS}:]|{_PLX})*(?:\.+(?:[{_CHARS}:]|{_PLX})+)?"
+# Runs of plain characters are matched as runs ("unrolled loops": normal* (special normal*)*),
+# which the regex engine does in one C loop; "special" always starts with a character
+# "normal" excludes, so there is a single way to match and nothing to backtrack into.
+_LOCAL = rf"(?:[{_BASE}_0-9:]|{_PLX})[{_CHARS}:]*(?:(?:{_PLX})[{_CHARS}:]*)*(?:\.+(?:[{_CHARS}:]+|{_PLX})+)?"
 _PREFIX = rf"[{_BASE}][{_CHARS}]*(?:\.+[{_CHARS}]+)*"
 
 # One finditer pass. Each alternative matches a whole token, or fails without scanning
@@ -49,12 +52,12 @@ _MAIN = re.compile(
     rf"""
     (?P<space>[ \t\r\n]+)
   | (?P<comment>\#[^\r\n]*)
-  | (?P<string>\"\"\"(?:(?:\"\"|\")?(?:[^\"\\]|{_ECHAR_UCHAR}))*\"\"\"
-             |'''(?:(?:''|')?(?:[^'\\]|{_ECHAR_UCHAR}))*'''
-             |\"(?:[^\"\\\r\n]|{_ECHAR_UCHAR})*\"
-             |'(?:[^'\\\r\n]|{_ECHAR_UCHAR})*')
+  | (?P<string>\"\"\"[^\"\\]*(?:(?:{_ECHAR_UCHAR}|\"\"?(?:[^\"\\]|{_ECHAR_UCHAR}))[^\"\\]*)*\"\"\"
+             |'''[^'\\]*(?:(?:{_ECHAR_UCHAR}|''?(?:[^'\\]|{_ECHAR_UCHAR}))[^'\\]*)*'''
+             |\"[^\"\\\r\n]*(?:(?:{_ECHAR_UCHAR})[^\"\\\r\n]*)*\"
+             |'[^'\\\r\n]*(?:(?:{_ECHAR_UCHAR})[^'\\\r\n]*)*')
   | (?P<badstring>[\"'])
-  | (?P<iri><(?:[^<>\"{{}}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{{4}}|\\U[0-9A-Fa-f]{{8}})*>)
+  | (?P<iri><[^<>\"{{}}|^`\\\x00-\x20]*(?:\\(?:u[0-9A-Fa-f]{{4}}|U[0-9A-Fa-f]{{8}})[^<>\"{{}}|^`\\\x00-\x20]*)*>)
   | (?P<var>[?$][{_BASE}_0-9][{_VAR_CHARS}]*)
   | (?P<bnode>_:[{_BASE}_0-9][{_CHARS}]*(?:\.+[{_CHARS}]+)*)
   | (?P<pname>(?:{_PREFIX})?:(?:{_LOCAL})?)
