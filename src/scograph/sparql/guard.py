@@ -57,8 +57,8 @@ QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 MAX_NESTING = 64
 #: How many operators one query may chain (``UNION OPTIONAL MINUS FILTER BIND`` and each
 #: of ``+ - * / | ^ = < > ! &``): the engine nests each into the one before, so long chains
-#: overflow a worker's stack as deep nesting does: 6,656 ``{}UNION``, 6,528 ``OPTIONAL{}``,
-#: 6,912 ``+1`` and 9,472 ``|| true`` (most under the 64 KB size limit). 2,000 is a
+#: overflow a worker's stack as deep nesting does: 6,592 ``{}UNION`` or ``OPTIONAL{}``,
+#: 6,912 ``+1`` and 9,344 ``||true`` (most under the 64 KB size limit). 2,000 is a
 #: three-fold margin under the smallest, and far more than real queries chain.
 MAX_CHAIN = 2000
 _CHAIN_WORDS = frozenset({"UNION", "OPTIONAL", "MINUS", "FILTER", "BIND"})
