@@ -150,6 +150,10 @@ CONNECTING = [
     "SELECT * WHERE { SERVICE ex:\\~x {} }",
     "SELECT (EXISTS{SERVICE:x{}} AS ?e) WHERE { }",
     "SELECT * WHERE { SERVICEé·:x { } }",
+    # The guard lexes "<?p)SERVICE:x#>" as an IRI; after a value inside ( ) the engine reads
+    # "<" as less-than, then SERVICE :x, then a comment that hides the '>'.
+    "SELECT * WHERE { ?s ?p ?o FILTER(?o<?p)SERVICE:x#>\n{} }",
+    "SELECT * WHERE { ?s ?p ?o FILTER(?o<1)SERVICE:x#a#b>\n{} }",
 ]
 READING_FORBIDDEN = [
     "SELECT * FROM:g WHERE { ?s ?p ?o }",
@@ -169,7 +173,7 @@ READING_FORBIDDEN = [
 def test_queries_that_make_the_engine_connect_are_refused(engine, listener, body):
     guard, connected, _ = assert_agrees(engine, listener, prologue(listener.port) + body)
     assert connected > 0, "the engine did not connect: this payload no longer tests anything"
-    assert guard == "refused"
+    assert guard != "allowed"  # 403, or 400 for an IRI the engine may read as "<" (see the guard)
 
 
 @pytest.mark.parametrize("body", READING_FORBIDDEN)
@@ -243,6 +247,7 @@ def service_queries(draw) -> str:
         "SELECT * WHERE { MINUS { {f} } ?s ?p ?o }",
         "SELECT * WHERE { GRAPH ?g { {f} } }",
         "SELECT*{{f}}",
+        "SELECT * WHERE { ?s ?p ?o FILTER(?o<?p)\n{f} }",
     ]))
     base = draw(st.sampled_from(["", "BASE <http://127.0.0.1:{port}/> ", "BASE<http://127.0.0.1:{port}/>", "base <x/> "]))
     return base + "{prologue}" + context.replace("{f}", fragment).replace("{d}", decoy)
@@ -287,6 +292,29 @@ def test_no_generated_query_that_connects_passes_the_guard(engine, listener, tem
     assert_agrees(engine, listener, _fill(template, listener.port))
 
 
+@st.composite
+def hidden_in_iri_queries(draw) -> str:
+    """A SERVICE call the guard could take for the inside of an IRI: <...SERVICE:x#> then {}."""
+    operand = draw(st.sampled_from(["?o", "?p", "1", '"a"', "<http://e.example/o>", "ex:o", "(?o)", "true"]))
+    before = draw(st.sampled_from(["?p)", "1)", "?p&&true)", "?p||false)", "?p))", "?p)."]))
+    keyword = draw(_case("SERVICE")) + draw(st.sampled_from(["", "SILENT", "silent"]))
+    target = draw(st.sampled_from([":x", "ex:x", "gl:x", "?svc"]))
+    tail = draw(st.sampled_from(["#>", "#a#b>", "#%>", "#'>", "#'''>"]))
+    group = draw(st.sampled_from(["\n{}", "\n{ ?s ?p ?o }", "\n {}\n"]))
+    depth = draw(st.integers(min_value=0, max_value=2))
+    return (
+        "{prologue}SELECT * WHERE { ?s ?p ?o BIND(<http://127.0.0.1:{port}/v> AS ?svc) FILTER("
+        + "(" * depth + operand + "<" + before + ")" * depth + keyword + target + tail + group + " }"
+    )
+
+
+@pytest.mark.timeout(600)
+@settings(GENERATED, max_examples=500 * SCALE)
+@given(template=hidden_in_iri_queries())
+def test_no_service_hidden_in_what_looks_like_an_iri_passes_the_guard(engine, listener, template):
+    assert_agrees(engine, listener, _fill(template, listener.port))
+
+
 @pytest.mark.timeout(600)
 @settings(GENERATED, max_examples=1000 * SCALE)
 @given(template=dataset_queries())
@@ -296,7 +324,7 @@ def test_no_generated_query_that_reads_another_graph_passes_the_guard(engine, li
 
 CHUNKS = [
     "SERVICE", "service", "SILENT", "FROM", "NAMED", "PREFIX", "BASE", "SELECT", "*", "WHERE", "{", "}",
-    "(", ")", ".", ";", ",", ":", "ex:", ":x", "ex:x", "ex:a.b.", "?s", "?svc", "true", "1e5", "a", "_:b",
+    "(", ")", ".", ";", ",", ":", "ex:", ":x", "ex:x", "ex:a.b.", "?s", "?svc", "true", "1e5", "a", "_:b", "<", ">", "#>\n", "<?s)",
     "<http://127.0.0.1:{port}/r>", "<x>", "\"s\"", "'''SERVICE'''", "#SERVICE\n", "\n", " ", "e:allowed",
     "OPTIONAL", "UNION", "FILTER", "EXISTS", "GRAPH", "VALUES", "BIND", "AS", "\\", "%41", "@en", "^^",
 ]

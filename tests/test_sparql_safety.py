@@ -274,6 +274,12 @@ def test_glued_keywords_are_refused_and_never_reach_a_listener(server, listener)
         for response in (server.query(query), requests.get(f"{server.url}/sparql?query={quote(query)}", timeout=10)):
             assert response.status_code == 403, (query, response.status_code, response.text)
             assert "Traceback" not in response.text
+    # "<?p)SERVICE:x#>" looks like an IRI; after a value inside ( ) the engine reads "<" as
+    # less-than, then SERVICE :x, then a comment hiding the '>': refused as ambiguous (400).
+    for hidden in ["FILTER(?o<?p)SERVICE:x#>\n{}", "FILTER(?o<1)SERVICE:x#a#b>\n{}"]:
+        response = server.query(f"PREFIX : <{here}> SELECT * WHERE {{ ?s ?p ?o {hidden} }}")
+        assert response.status_code == 400, (hidden, response.status_code, response.text)
+        assert "may be read as a comparison" in response.json()["message"]
     time.sleep(0.5)
     assert listener.connections == 0
 

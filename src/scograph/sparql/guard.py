@@ -171,6 +171,94 @@ def _graph_readings(token: Token, prologue: _Prologue, named: bool) -> list[tupl
     return readings
 
 
+class _Bounds:
+    """What the engine's recursive parser and evaluator would face, and SERVICE however glued.
+
+    Keeps the stack of open brackets (``{ ( [`` and ``<<``), the count of chained
+    operators, and reads an IRI the engine may not read as one (see :meth:`ambiguous_iri`).
+    """
+
+    def __init__(self) -> None:
+        self.stack: list[str] = []  # "{", "(", "[", "<<", or "V" for a VALUES data block
+        self.chain = 0
+        self.values_pending = False
+        self._previous: Token | None = None  # the previous significant token
+        self._lone_angle: Token | None = None  # a '<' or '>' that may pair with the next one
+
+    def visit(self, token: Token) -> None:
+        text, upper = token.text, token.text.upper()
+        previous, self._previous = self._previous, token
+        pair = ""  # "<<" or ">>": two lone angle brackets side by side
+        if token.kind == "other" and text in ("<", ">"):
+            lone = self._lone_angle
+            if lone is not None and lone.text == text and lone.start + 1 == token.start:
+                pair, self._lone_angle = text * 2, None
+            else:
+                self._lone_angle = token
+        else:
+            self._lone_angle = None
+
+        if token.kind == "iri" and self._may_be_an_operator(previous):
+            self.ambiguous_iri(token)
+            self._previous = token
+        if token.kind == "other":
+            if text[0] in _OPENERS or pair == "<<":
+                kind = pair or ("V" if text[0] == "{" and self.values_pending else text[0])
+                self._open(1 if pair else len(text), kind)
+                if text[0] == "{":
+                    self.values_pending = False
+            elif text[0] in _CLOSERS or pair == ">>":
+                del self.stack[len(self.stack) - min(len(self.stack), 1 if pair else len(text)) :]
+            if text[0] in _CHAIN_OPERATORS:
+                self.chain += len(text)
+        elif token.kind == "word":
+            words = upper.split(".")
+            self.chain += sum(word in _CHAIN_WORDS for word in words)
+            self.values_pending = self.values_pending or upper == "VALUES"
+        if self.chain > MAX_CHAIN:
+            raise QueryError(
+                f"the query chains more than {MAX_CHAIN} operators (UNION, OPTIONAL, MINUS, FILTER, BIND, "
+                "+ - * / | ^ = < > ! &); please split it"
+            )
+        # SERVICE, however glued: the engine finds the keyword inside any name token but a local name.
+        name_part = upper if token.kind == "word" else upper.partition(":")[0] if token.kind == "pname" else ""
+        if "SERVICE" in name_part:
+            raise QueryRefused("SERVICE (federated query) is not allowed: this endpoint makes no outbound requests")
+
+    def _open(self, count: int, kind: str) -> None:
+        self.stack.extend([kind] * count)
+        if len(self.stack) > MAX_NESTING:
+            raise QueryError(
+                f"the query nests deeper than {MAX_NESTING} levels of {{ }}, ( ), [ ] or << >>; please flatten it"
+            )
+
+    def _may_be_an_operator(self, previous: Token | None) -> bool:
+        """Whether the engine may read this ``<`` as "less than": after a value, in an expression.
+
+        Expressions only ever stand inside ``( )``; VALUES rows and ``{ }`` / ``[ ]``
+        / ``<< >>`` inside them hold terms only, where ``<`` always opens an IRI.
+        """
+        if not self.stack or self.stack[-1] != "(" or "V" in self.stack or previous is None:
+            return False
+        return previous.kind in ("var", "iri", "pname", "string", "bnode", "word") or (
+            previous.kind == "other" and previous.text[-1] in ")]}"
+        )
+
+    def ambiguous_iri(self, token: Token) -> None:
+        """``FILTER(?a<?b)SERVICE:x#>``: an IRI for us, "?a < ?b) SERVICE :x" and a comment for the
+        engine. Read what is inside as the engine might; a quote or a '#' inside would start a
+        string or a comment that ends who knows where, so such a query is refused."""
+        inside = token.text[1:-1]
+        if "'" in inside or "#" in inside:
+            raise QueryError(
+                f"{token.text} right after a value inside ( ) may be read as a comparison (<) or as an IRI; "
+                "write a space after '<' or before it, or put the IRI in a PREFIX"
+            )
+        for inner in tokens(inside):
+            if inner.kind not in _SIGNIFICANT_SKIP:
+                self.visit(inner)
+
+
 @lru_cache(maxsize=2048)
 def _check(query: str, allowed_graphs: frozenset[str]) -> QueryInfo:
     prologue = _Prologue()
@@ -178,8 +266,7 @@ def _check(query: str, allowed_graphs: frozenset[str]) -> QueryInfo:
     from_graphs: list[str] = []
     from_named: list[str] = []
     from_state: str | None = None  # "from" after FROM, "named" after FROM NAMED
-    depth = chain = 0
-    previous: Token | None = None  # the previous significant token, for "<<", ">>", "||", "&&"
+    bounds = _Bounds()
 
     def take_graphs(readings: list[tuple[bool, str]]) -> None:
         for _named, graph in readings:
@@ -196,38 +283,8 @@ def _check(query: str, allowed_graphs: frozenset[str]) -> QueryInfo:
     for token in tokens(query):
         if token.kind in _SIGNIFICANT_SKIP:
             continue
-        glued = previous is not None and previous.kind == "other" and previous.start + 1 == token.start
-        pair = previous.text + token.text if glued and token.kind == "other" else ""
-        previous = token
+        bounds.visit(token)
         text, upper = token.text, token.text.upper()
-
-        # Bounds on the engine's recursion.
-        if token.kind == "other":
-            if text[0] in _OPENERS or pair == "<<":
-                depth += len(text) if pair != "<<" else 1
-                if depth > MAX_NESTING:
-                    raise QueryError(
-                        f"the query nests deeper than {MAX_NESTING} levels of {{ }}, ( ), [ ] or << >>; "
-                        "please flatten it"
-                    )
-            elif text[0] in _CLOSERS or pair == ">>":
-                depth = max(0, depth - (len(text) if pair != ">>" else 1))
-            if pair in ("<<", ">>"):
-                previous = None  # "<<<" is one pair and a '<'
-            if text[0] in _CHAIN_OPERATORS:
-                chain += len(text)
-        elif token.kind == "word":
-            chain += sum(word in _CHAIN_WORDS for word in upper.split("."))
-        if chain > MAX_CHAIN:
-            raise QueryError(
-                f"the query chains more than {MAX_CHAIN} operators (UNION, OPTIONAL, MINUS, FILTER, BIND, "
-                "+ - * / | ^ = < > ! &); please split it"
-            )
-
-        # SERVICE, however glued: the engine finds the keyword inside any name token but a local name.
-        name_part = upper if token.kind == "word" else upper.partition(":")[0] if token.kind == "pname" else ""
-        if "SERVICE" in name_part:
-            raise QueryRefused("SERVICE (federated query) is not allowed: this endpoint makes no outbound requests")
 
         if from_state is not None:
             named = from_state == "named"
