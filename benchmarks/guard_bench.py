@@ -24,9 +24,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-HEAD = "SELECT * WHERE { ?s ?p ?o } # "
 
 
 def _fill(unit: str, size: int, head: str = "SELECT * WHERE { ?s ?p ", tail: str = " }") -> str:
