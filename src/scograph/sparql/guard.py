@@ -92,7 +92,8 @@ def check_query(query: str, allowed_graphs: frozenset[str] | None = None) -> Que
     ``allowed_graphs`` are the graph IRIs ``FROM`` / ``FROM NAMED`` may name;
     ``None`` allows none.
     """
-    return _check(query, allowed_graphs or frozenset())
+    allowed = allowed_graphs or frozenset()
+    return _cached_check(query, allowed) if len(query) <= CACHED_QUERY_CHARS else _check(query, allowed)
 
 
 def _graph_readings(token: Token, prologue: Prologue, named: bool) -> list[tuple[bool, str]]:
@@ -205,7 +206,6 @@ class _Bounds:
                 self.visit(inner)
 
 
-@lru_cache(maxsize=2048)
 def _check(query: str, allowed_graphs: frozenset[str]) -> QueryInfo:
     prologue = Prologue()
     form: str | None = None
@@ -285,10 +285,10 @@ def rewrite_iris(query: str, mapping: dict[str, str]) -> str:
     """
     if not mapping:
         return query
-    return _rewrite(query, tuple(sorted(mapping.items())))
+    items = tuple(sorted(mapping.items()))
+    return _cached_rewrite(query, items) if len(query) <= CACHED_QUERY_CHARS else _rewrite(query, items)
 
 
-@lru_cache(maxsize=2048)
 def _rewrite(query: str, mapping_items: tuple[tuple[str, str], ...]) -> str:
     mapping = dict(mapping_items)
     prologue = Prologue()
@@ -313,3 +313,10 @@ def _rewrite(query: str, mapping_items: tuple[tuple[str, str], ...]) -> str:
         if iri in mapping:
             out[-1] = f"<{mapping[iri]}>"
     return "".join(out)
+
+
+# Only short queries are cached: 2,048 entries of 64 KB queries would hold 128 MB per process,
+# and a long query costs a few milliseconds to check again (benchmarks/REPORT-guard.md).
+CACHED_QUERY_CHARS = 8192
+_cached_check = lru_cache(maxsize=2048)(_check)
+_cached_rewrite = lru_cache(maxsize=2048)(_rewrite)
