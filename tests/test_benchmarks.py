@@ -59,3 +59,18 @@ def test_isolation_benchmark_measures_every_wall_and_the_huge_answers(release):
     for walls in ("| none |", "| netns |", "| seccomp |", "| netns, seccomp |"):
         assert walls in report, report
     assert "status [200, 200, 200]" in report and "| 2 s after |" in report, report
+
+
+def test_guard_benchmark_times_every_adversarial_input_and_probes_the_stack():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from guard_bench import DEPTH_QUERIES, INPUTS
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    lines = _run(str(BENCHMARKS / "guard_bench.py"), "--sizes", "1,2").stdout.splitlines()
+    for name in INPUTS:
+        timed = [line for line in lines if line.startswith(f"{name:18} ") and "check" in line and "tokens" in line]
+        assert len(timed) == 2, (name, lines)
+    probed = _run(str(BENCHMARKS / "guard_bench.py"), "--depth", "--depth-max", "16").stdout
+    for name in DEPTH_QUERIES:
+        assert f"{name:18} no crash up to 16" in probed, probed

@@ -251,6 +251,39 @@ def test_service_calls_never_reach_a_listener(server, listener):
     assert listener.connections == 0
 
 
+# Issue 9: the old guard read these as prefixed names, the engine as SERVICE / FROM + a name.
+GLUED_PAYLOADS = [
+    "PREFIX : <{here}> SELECT * WHERE {{ SERVICE:x {{ ?s ?p ?o }} }}",
+    "PREFIX ex: <{here}> SELECT * WHERE {{ SERVICEex:x {{ ?s ?p ?o }} }}",
+    "PREFIX : <{here}> SELECT * FROM:x WHERE {{ ?s ?p ?o }}",
+    "PREFIX : <{here}> SELECT * FROMNAMED:x WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+    "PREFIX ex: <{here}> SELECT * FROM NAMEDex:x WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+    "PREFIX : <{here}> SELECT * WHERE {{ SERVICESILENT:x {{ ?s ?p ?o }} }}",
+    "PREFIX : <{here}> SELECT * WHERE {{ ?s ?p trueSERVICE:x {{ }} }}",
+    "PREFIX : <{here}> SELECT * WHERE {{ ?s ?p 1e5SERVICE:x {{ }} }}",
+    "PREFIX : <{here}> PREFIX ex: <http://example.org/> SELECT * WHERE {{ ?s ?p ex:a.b.SERVICE:x {{ }} }}",
+    "PREFIX : <{here}> SELECT * WHERE {{ ?s ?p ?o .SERVICE#\n:x {{ }} }}",
+    "PREFIXex:<{here}> SELECT * WHERE {{ SERVICE ex:x {{ }} }}",
+]
+
+
+def test_glued_keywords_are_refused_and_never_reach_a_listener(server, listener):
+    here = f"http://127.0.0.1:{listener.port}/"
+    for payload in GLUED_PAYLOADS:
+        query = payload.format(here=here)
+        for response in (server.query(query), requests.get(f"{server.url}/sparql?query={quote(query)}", timeout=10)):
+            assert response.status_code == 403, (query, response.status_code, response.text)
+            assert "Traceback" not in response.text
+    # "<?p)SERVICE:x#>" looks like an IRI; after a value inside ( ) the engine reads "<" as
+    # less-than, then SERVICE :x, then a comment hiding the '>': refused as ambiguous (400).
+    for hidden in ["FILTER(?o<?p)SERVICE:x#>\n{}", "FILTER(?o<1)SERVICE:x#a#b>\n{}"]:
+        response = server.query(f"PREFIX : <{here}> SELECT * WHERE {{ ?s ?p ?o {hidden} }}")
+        assert response.status_code == 400, (hidden, response.status_code, response.text)
+        assert "may be read as a comparison" in response.json()["message"]
+    time.sleep(0.5)
+    assert listener.connections == 0
+
+
 def test_query_workers_have_no_network_even_past_the_guard(release, listener):
     """The second wall: a SERVICE query sent straight to a worker (no guard) cannot connect."""
     store = EmbeddedStore(release, workers=1, timeout=10)
@@ -270,6 +303,38 @@ def test_query_workers_have_no_network_even_past_the_guard(release, listener):
         store.close()
     time.sleep(0.5)
     assert listener.connections == 0
+
+
+# -- work before the engine is bounded --------------------------------------------------------------
+
+
+def test_deep_nesting_and_long_chains_are_400_before_any_worker_sees_them(server):
+    pids = set(server.wait_pool_idle()["pids"])
+    crashers = [  # each of these kills a query worker (stack overflow) if it reaches one
+        "SELECT * WHERE " + "{ " * 10_000 + "} " * 10_000,
+        "SELECT * WHERE { FILTER(" + "(" * 10_000 + "true" + ")" * 10_000 + ") }",
+        "SELECT * WHERE { " + "UNION".join(["{}"] * 7_000) + " }",
+        "SELECT * WHERE { ?s ?p ?o FILTER(0" + "+1" * 7_000 + " > 0) }",
+    ]
+    for query in crashers:
+        response = server.query(query)
+        assert response.status_code == 400, response.text[:300]
+        message = response.json()["message"]
+        assert "nests deeper than" in message or "chains more than" in message, message
+    assert set(server.wait_pool_idle()["pids"]) == pids  # no worker crashed or was replaced
+    nested = server.query("SELECT * WHERE " + "{ " * 60 + "?s ?p ?o " + "} " * 60 + "LIMIT 1")
+    assert nested.status_code == 200, nested.text[:300]
+
+
+def test_adversarial_64_kb_queries_are_answered_promptly(server):
+    """The old tokenizer took 89 s of web-process CPU on 64 KB of a.a.a... (issue 9)."""
+    for unit in ["a.", "a:a.a.", "\\", "<", '""" ', "%4"]:
+        query = "SELECT * WHERE { ?s ?p " + unit * (60_000 // len(unit)) + " }"
+        response = requests.post(
+            server.url + "/sparql", data=query.encode(), headers={"Content-Type": "application/sparql-query"}, timeout=30
+        )
+        assert response.status_code == 400, (unit, response.status_code, response.text[:300])
+        assert "Traceback" not in response.text
 
 
 # -- time limit ---------------------------------------------------------------------------

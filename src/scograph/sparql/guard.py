@@ -16,48 +16,61 @@ negotiation needs before the query runs; :func:`rewrite_iris` uses the same
 tokens to rename IRIs (the remote store maps graph names with it). A query the
 guard lets through may still be malformed: the engine's parser has the last word.
 
+The engine reads keywords case-insensitively and with no word boundary
+(``SERVICE:x`` is ``SERVICE`` + ``:x``, ``trueSERVICE:x`` is ``true`` +
+``SERVICE`` + ``:x``, ``FROMNAMEDex:g`` is ``FROM NAMED ex:g``), so the guard
+does not wait for a whole word: any name token with ``SERVICE`` in it (outside
+a local name, which the engine reads whole) is refused, and one that begins
+with ``FROM`` is read as the dataset clause it may be. The differential test
+(``tests/test_guard_differential.py``) runs thousands of generated queries
+through the real engine against a local listener to hold this to account.
+
+It also bounds what the engine's recursive parser and evaluator get: nesting
+deeper than :data:`MAX_NESTING` or more than :data:`MAX_CHAIN` chained
+operators is a QueryError (400) before any worker sees it.
+
+Where the engine may read ``<`` as "less than" (after a value inside ``( )``),
+an IRI-looking token is also read the engine's way, and refused when a quote or
+``#`` inside it would open a string or comment of unknown extent:
+``FILTER(?o<?p)SERVICE:x#>`` hides a SERVICE call that way.
+
 This is the first of two walls: query worker processes also run without a
 network (see :mod:`scograph.store.query_worker`).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import urljoin
 
+from scograph.sparql.lexer import Token, tokens
+from scograph.sparql.prologue import Prologue
 from scograph.store.base import QueryError, QueryRefused
 
 #: Keywords that exist only in SPARQL Update.
 UPDATE_KEYWORDS = frozenset(
     {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH", "USING", "DATA"}
 )
-QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
+QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 
-_PN_CHARS = r"[\w\-\u00B7\u0300-\u036F\u203F-\u2040]"
-_PN_LOCAL_ESC = r"\\[_~.\-!$&'()*+,;=/?#@%]"
-_PLX = rf"(?:%[0-9A-Fa-f]{{2}}|{_PN_LOCAL_ESC})"
-_PN_LOCAL = rf"(?:(?:{_PN_CHARS}|:|{_PLX})(?:(?:{_PN_CHARS}|[.:]|{_PLX})*(?:{_PN_CHARS}|:|{_PLX}))?)"
-_PN_PREFIX = r"(?:[^\W\d_](?:[\w.\-\u00B7\u0300-\u036F\u203F-\u2040]*[\w\-\u00B7\u0300-\u036F\u203F-\u2040])?)"
+#: How deep ``{ ( [`` and ``<< >>`` may nest. A fresh query worker (pyoxigraph 0.5.13,
+#: main thread, 8 MiB stack) dies of a stack overflow at 2,208 nested groups ``{ { ...``
+#: (2,176 still run) and at 4,672 nested parentheses (4,608 run); nested ``[ ]`` and
+#: ``<< >>`` cost polynomial parse time (128 deep: 6 s and 13 s). 64 is a 34-fold margin
+#: under the smallest overflow, and real queries nest a handful of levels.
+#: Measured by ``benchmarks/guard_bench.py --depth`` (numbers in benchmarks/REPORT-guard.md).
+MAX_NESTING = 64
+#: How many operators one query may chain (``UNION OPTIONAL MINUS FILTER BIND`` and each
+#: of ``+ - * / | ^ = < > ! &``): the engine nests each into the one before, so long chains
+#: overflow a worker's stack as deep nesting does: 6,592 ``{}UNION`` or ``OPTIONAL{}``,
+#: 6,912 ``+1`` and 9,344 ``||true`` (most under the 64 KB size limit). 2,000 is a
+#: three-fold margin under the smallest, and far more than real queries chain.
+MAX_CHAIN = 2000
+_CHAIN_WORDS = frozenset({"UNION", "OPTIONAL", "MINUS", "FILTER", "BIND"})
+_CHAIN_OPERATORS = frozenset("+-*/|^=<>!&")
 
-_TOKEN = re.compile(
-    rf"""
-    (?P<space>\s+)
-  | (?P<comment>\#[^\r\n]*)
-  | (?P<string>\"\"\"(?:(?:\"|\"\")?(?:[^\"\\]|\\.))*\"\"\"
-             |'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''
-             |\"(?:[^\"\\\r\n]|\\.)*\"
-             |'(?:[^'\\\r\n]|\\.)*')
-  | (?P<iri><(?:[^<>\"{{}}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{{4}}|\\U[0-9A-Fa-f]{{8}})*>)
-  | (?P<var>[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]+)
-  | (?P<bnode>_:{_PN_LOCAL}?)
-  | (?P<pname>{_PN_PREFIX}?:{_PN_LOCAL}?)
-  | (?P<word>[^\W\d_][\w]*)
-  | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
+_SIGNIFICANT_SKIP = frozenset({"space", "comment"})
+_OPENERS, _CLOSERS = frozenset("{(["), frozenset("})]")
 
 
 @dataclass(frozen=True)
@@ -73,106 +86,194 @@ class QueryInfo:
         return self.form in ("CONSTRUCT", "DESCRIBE")
 
 
-def _unescape_iri(text: str) -> str:
-    return re.sub(
-        r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})",
-        lambda m: chr(int(m.group(1) or m.group(2), 16)),
-        text,
-    )
-
-
 def check_query(query: str, allowed_graphs: frozenset[str] | None = None) -> QueryInfo:
     """Return what the query is, or raise QueryRefused / QueryError saying why it cannot run.
 
     ``allowed_graphs`` are the graph IRIs ``FROM`` / ``FROM NAMED`` may name;
     ``None`` allows none.
     """
-    return _check(query, allowed_graphs or frozenset())
+    allowed = allowed_graphs or frozenset()
+    return _cached_check(query, allowed) if len(query) <= CACHED_QUERY_CHARS else _check(query, allowed)
 
 
-@lru_cache(maxsize=2048)
+def _graph_readings(token: Token, prologue: Prologue, named: bool) -> list[tuple[bool, str]]:
+    """Every (named, graph IRI) the engine may read ``token`` as after ``FROM`` (``NAMED``).
+
+    A prefixed name such as ``NAMEDex:g`` is ``FROM NAMED ex:g`` for the engine
+    when the prefix ``NAMEDex`` is not declared, and a default graph when it is:
+    both readings are returned, the engine's first, and each must be allowed.
+    """
+    if token.kind == "iri":
+        return [(named, prologue.resolve_iri(token.text))]
+    if token.kind != "pname":
+        return []
+    readings = []
+    whole = prologue.expand(token.text)
+    if whole is not None:
+        readings.append((named, whole))
+    if not named and token.text[:5].upper() == "NAMED":
+        rest = prologue.expand(token.text[5:])
+        if rest is not None:
+            readings.append((True, rest))
+    return readings
+
+
+class _Bounds:
+    """What the engine's recursive parser and evaluator would face, and SERVICE however glued.
+
+    Keeps the stack of open brackets (``{ ( [`` and ``<<``), the count of chained
+    operators, and reads an IRI the engine may not read as one (see :meth:`ambiguous_iri`).
+    """
+
+    def __init__(self) -> None:
+        self.stack: list[str] = []  # "{", "(", "[", "<<", or "V" for a VALUES data block
+        self.chain = 0
+        self.values_pending = False
+        self._previous: Token | None = None  # the previous significant token
+        self._lone_angle: Token | None = None  # a '<' or '>' that may pair with the next one
+
+    def visit(self, token: Token) -> None:
+        text, upper = token.text, token.text.upper()
+        previous, self._previous = self._previous, token
+        pair = ""  # "<<" or ">>": two lone angle brackets side by side
+        if token.kind == "other" and text in ("<", ">"):
+            lone = self._lone_angle
+            if lone is not None and lone.text == text and lone.start + 1 == token.start:
+                pair, self._lone_angle = text * 2, None
+            else:
+                self._lone_angle = token
+        else:
+            self._lone_angle = None
+
+        if token.kind == "iri" and self._may_be_an_operator(previous):
+            self.ambiguous_iri(token)
+            self._previous = token
+        if token.kind == "other":
+            if text[0] in _OPENERS or pair == "<<":
+                kind = pair or ("V" if text[0] == "{" and self.values_pending else text[0])
+                self._open(1 if pair else len(text), kind)
+                if text[0] == "{":
+                    self.values_pending = False
+            elif text[0] in _CLOSERS or pair == ">>":
+                del self.stack[len(self.stack) - min(len(self.stack), 1 if pair else len(text)) :]
+            if text[0] in _CHAIN_OPERATORS:
+                self.chain += len(text)
+        elif token.kind == "word":
+            words = upper.split(".")
+            self.chain += sum(word in _CHAIN_WORDS for word in words)
+            self.values_pending = self.values_pending or upper == "VALUES"
+        if self.chain > MAX_CHAIN:
+            raise QueryError(
+                f"the query chains more than {MAX_CHAIN} operators (UNION, OPTIONAL, MINUS, FILTER, BIND, "
+                "+ - * / | ^ = < > ! &); please split it"
+            )
+        # SERVICE, however glued: the engine finds the keyword inside any name token but a local name.
+        name_part = upper if token.kind == "word" else upper.partition(":")[0] if token.kind == "pname" else ""
+        if "SERVICE" in name_part:
+            raise QueryRefused("SERVICE (federated query) is not allowed: this endpoint makes no outbound requests")
+
+    def _open(self, count: int, kind: str) -> None:
+        self.stack.extend([kind] * count)
+        if len(self.stack) > MAX_NESTING:
+            raise QueryError(
+                f"the query nests deeper than {MAX_NESTING} levels of {{ }}, ( ), [ ] or << >>; please flatten it"
+            )
+
+    def _may_be_an_operator(self, previous: Token | None) -> bool:
+        """Whether the engine may read this ``<`` as "less than": after a value, in an expression.
+
+        Expressions only ever stand inside ``( )``; VALUES rows and ``{ }`` / ``[ ]``
+        / ``<< >>`` inside them hold terms only, where ``<`` always opens an IRI.
+        """
+        if not self.stack or self.stack[-1] != "(" or "V" in self.stack or previous is None:
+            return False
+        return previous.kind in ("var", "iri", "pname", "string", "bnode", "word") or (
+            previous.kind == "other" and previous.text[-1] in ")]}"
+        )
+
+    def ambiguous_iri(self, token: Token) -> None:
+        """``FILTER(?a<?b)SERVICE:x#>``: an IRI for us, "?a < ?b) SERVICE :x" and a comment for the
+        engine. Read what is inside as the engine might; a quote or a '#' inside would start a
+        string or a comment that ends who knows where, so such a query is refused."""
+        inside = token.text[1:-1]
+        if "'" in inside or "#" in inside:
+            raise QueryError(
+                f"{token.text} right after a value inside ( ) may be read as a comparison (<) or as an IRI; "
+                "write a space after '<' or before it, or put the IRI in a PREFIX"
+            )
+        for inner in tokens(inside):
+            if inner.kind not in _SIGNIFICANT_SKIP:
+                self.visit(inner)
+
+
 def _check(query: str, allowed_graphs: frozenset[str]) -> QueryInfo:
-    prefixes: dict[str, str] = {}
-    base = ""
+    prologue = Prologue()
     form: str | None = None
     from_graphs: list[str] = []
     from_named: list[str] = []
-    # A tiny state machine over significant tokens: what the previous keywords expect next.
-    expecting: str | None = None  # "prefix-name", "prefix-iri", "base-iri", "from"
-    pending_prefix = ""
-    from_is_named = False
+    from_state: str | None = None  # "from" after FROM, "named" after FROM NAMED
+    bounds = _Bounds()
 
-    for match in _TOKEN.finditer(query):
-        kind = match.lastgroup
-        if kind in ("space", "comment"):
-            continue
-        text = match.group()
-        upper = text.upper() if kind == "word" else ""
-
-        if expecting == "prefix-name":
-            pending_prefix = text[:-1] if kind == "pname" and text.endswith(":") else ""
-            expecting = "prefix-iri"
-            continue
-        if expecting == "prefix-iri":
-            if kind == "iri":
-                prefixes[pending_prefix] = urljoin(base, _unescape_iri(text[1:-1]))
-            expecting = None
-            continue
-        if expecting == "base-iri":
-            if kind == "iri":
-                base = urljoin(base, _unescape_iri(text[1:-1]))
-            expecting = None
-            continue
-        if expecting == "from":
-            if upper == "NAMED" and not from_is_named:
-                from_is_named = True
-                continue
-            graph = _resolve(kind, text, prefixes, base)
-            if graph is None:
-                raise QueryError(f"FROM{' NAMED' if from_is_named else ''} must be followed by a graph IRI, not {text!r}")
+    def take_graphs(readings: list[tuple[bool, str]]) -> None:
+        for _named, graph in readings:
             if graph not in allowed_graphs:
                 raise QueryRefused(
-                    f"FROM{' NAMED' if from_is_named else ''} <{graph}> is not a graph of this dataset; "
+                    f"FROM{' NAMED' if _named else ''} <{graph}> is not a graph of this dataset; "
                     "this endpoint never fetches remote data (allowed graphs: "
                     + (", ".join(f"<{g}>" for g in sorted(allowed_graphs)) or "none")
                     + ")"
                 )
-            (from_named if from_is_named else from_graphs).append(graph)
-            expecting = None
+        named, graph = readings[0]  # the engine takes the first reading
+        (from_named if named else from_graphs).append(graph)
+
+    for token in tokens(query):
+        if token.kind in _SIGNIFICANT_SKIP:
+            continue
+        bounds.visit(token)
+        text, upper = token.text, token.text.upper()
+
+        if from_state is not None:
+            named = from_state == "named"
+            from_state = None
+            if not named and token.kind == "word" and upper == "NAMED":
+                from_state = "named"
+                continue
+            readings = _graph_readings(token, prologue, named)
+            if not readings:
+                if token.kind == "pname":
+                    raise QueryError(f"prefix {token.prefix}: is not declared")
+                raise QueryError(f"FROM{' NAMED' if named else ''} must be followed by a graph IRI, not {text!r}")
+            take_graphs(readings)
             continue
 
-        if kind != "word":
+        if form is None and prologue.feed(token):
             continue
-        if upper in UPDATE_KEYWORDS:
-            raise QueryRefused(f"SPARQL Update ({upper}) is not allowed: this endpoint is read-only")
-        if upper == "SERVICE":
-            raise QueryRefused("SERVICE (federated query) is not allowed: this endpoint makes no outbound requests")
+        if token.kind not in ("word", "pname"):
+            continue
+        if token.kind == "word":
+            update = next((word for word in upper.split(".") if word in UPDATE_KEYWORDS), None)
+            if update:
+                raise QueryRefused(f"SPARQL Update ({update}) is not allowed: this endpoint is read-only")
         if form is None:
-            if upper == "PREFIX":
-                expecting = "prefix-name"
-            elif upper == "BASE":
-                expecting = "base-iri"
-            elif upper in QUERY_FORMS:
-                form = upper
-        if upper == "FROM":
-            expecting, from_is_named = "from", False
+            form = next((f for f in QUERY_FORMS if upper.startswith(f)), None)
+        if upper.startswith("FROM"):
+            rest = Token(token.kind, text[4:], token.start + 4)
+            if rest.text == "":
+                from_state = "from"
+            elif token.kind == "word" and rest.text.upper() == "NAMED":
+                from_state = "named"
+            else:  # FROMex:g, FROMNAMEDex:g; anything else is no dataset clause
+                readings = _graph_readings(rest, prologue, named=False)
+                if readings:
+                    take_graphs(readings)
 
-    if expecting == "from":
+    if from_state is not None:
         raise QueryError("FROM must be followed by a graph IRI")
+    if prologue.expecting is not None and form is None:
+        raise QueryError("PREFIX and BASE must be followed by a name and an IRI")
     if form is None:
         raise QueryError("not a SPARQL query: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
     return QueryInfo(form, tuple(from_graphs), tuple(from_named))
-
-
-def _resolve(kind: str | None, text: str, prefixes: dict[str, str], base: str) -> str | None:
-    if kind == "iri":
-        return urljoin(base, _unescape_iri(text[1:-1]))
-    if kind == "pname":
-        prefix, _, local = text.partition(":")
-        if prefix not in prefixes:
-            raise QueryError(f"prefix {prefix}: is not declared")
-        return prefixes[prefix] + re.sub(r"\\(.)", r"\1", local)
-    return None
 
 
 def rewrite_iris(query: str, mapping: dict[str, str]) -> str:
@@ -184,40 +285,38 @@ def rewrite_iris(query: str, mapping: dict[str, str]) -> str:
     """
     if not mapping:
         return query
-    return _rewrite(query, tuple(sorted(mapping.items())))
+    items = tuple(sorted(mapping.items()))
+    return _cached_rewrite(query, items) if len(query) <= CACHED_QUERY_CHARS else _rewrite(query, items)
 
 
-@lru_cache(maxsize=2048)
 def _rewrite(query: str, mapping_items: tuple[tuple[str, str], ...]) -> str:
     mapping = dict(mapping_items)
-    prefixes: dict[str, str] = {}
-    base = ""
-    expecting: str | None = None  # "prefix-name", "prefix-iri", "base-iri"
-    pending_prefix = ""
+    prologue = Prologue()
+    in_prologue = True
     out: list[str] = []
-    for match in _TOKEN.finditer(query):  # the tokens cover the whole text, so joining them gives it back
-        kind, text = match.lastgroup, match.group()
-        out.append(text)
-        if kind in ("space", "comment"):
+    try:
+        all_tokens = list(tokens(query))
+    except QueryError:  # the engine will say what is wrong
+        return query
+    for token in all_tokens:  # the tokens cover the whole text, so joining them gives it back
+        out.append(token.text)
+        if token.kind in _SIGNIFICANT_SKIP or (in_prologue and prologue.feed(token)):
             continue
-        if expecting == "prefix-name":
-            pending_prefix = text[:-1] if kind == "pname" and text.endswith(":") else ""
-            expecting = "prefix-iri"
-        elif expecting == "prefix-iri":
-            if kind == "iri":
-                prefixes[pending_prefix] = urljoin(base, _unescape_iri(text[1:-1]))
-            expecting = None
-        elif expecting == "base-iri":
-            if kind == "iri":
-                base = urljoin(base, _unescape_iri(text[1:-1]))
-            expecting = None
-        elif kind == "word" and text.upper() in ("PREFIX", "BASE"):
-            expecting = "prefix-name" if text.upper() == "PREFIX" else "base-iri"
-        elif kind in ("iri", "pname"):
-            try:
-                iri = _resolve(kind, text, prefixes, base)
-            except QueryError:  # an undeclared prefix: the engine will say so
-                continue
-            if iri in mapping:
-                out[-1] = f"<{mapping[iri]}>"
+        if token.kind == "word" and token.text.upper().startswith(QUERY_FORMS):
+            in_prologue = False
+        if token.kind == "iri":
+            iri: str | None = prologue.resolve_iri(token.text)
+        elif token.kind == "pname":
+            iri = prologue.expand(token.text)  # None for an undeclared prefix: the engine will say so
+        else:
+            continue
+        if iri in mapping:
+            out[-1] = f"<{mapping[iri]}>"
     return "".join(out)
+
+
+# Only short queries are cached: 2,048 entries of 64 KB queries would hold 128 MB per process,
+# and a long query costs a few milliseconds to check again (benchmarks/REPORT-guard.md).
+CACHED_QUERY_CHARS = 8192
+_cached_check = lru_cache(maxsize=2048)(_check)
+_cached_rewrite = lru_cache(maxsize=2048)(_rewrite)

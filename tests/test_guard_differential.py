@@ -1,0 +1,338 @@
+"""The guard and the engine agree: no query the engine would send anywhere passes the guard.
+
+Generated queries (keywords glued to prefixed names, case, whitespace and
+comments between tokens, strings and comments that mention SERVICE, nesting,
+SERVICE SILENT, variables as targets, PREFIX / BASE tricks, unicode names) go
+through the guard and, whatever its verdict, through the real pyoxigraph engine
+in this process, with no network isolation, against a listener on 127.0.0.1:
+
+- every query the guard allows must make zero connections to the listener;
+- every query the guard allows must read no graph outside the allowed ones: a
+  graph named under the listener's address holds a marker triple that shows up
+  in the results only if the engine's dataset (FROM / FROM NAMED) includes it.
+
+A fixed set of known-bad queries first shows the oracle has teeth: each of them
+really makes the engine connect (or read the forbidden graph), and is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+
+import pyoxigraph as ox
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis.control import currently_in_test_context
+from hypothesis import strategies as st
+
+from scograph.sparql.guard import check_query
+from scograph.store.base import QueryError, QueryRefused
+
+ALLOWED = "http://e.example/graph/allowed"
+MARKER = "forbidden-graph-was-read"
+
+
+class Listener:
+    """Accepts on 127.0.0.1 and closes at once, counting connections (counted before the close,
+    so a query that returns has been counted)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def listener():
+    lst = Listener()
+    yield lst
+    lst.close()
+
+
+@pytest.fixture(scope="module")
+def engine(listener):
+    """An in-memory store: one allowed graph, and a forbidden one named under the listener."""
+    store = ox.Store()
+    s, p = ox.NamedNode("http://e.example/s"), ox.NamedNode("http://e.example/p")
+    store.add(ox.Quad(s, p, ox.Literal("allowed"), ox.NamedNode(ALLOWED)))
+    store.add(ox.Quad(s, p, ox.Literal(MARKER), ox.NamedNode(forbidden_graph(listener))))
+    store.add(ox.Quad(s, p, ox.Literal("default")))
+    return store
+
+
+def forbidden_graph(listener: Listener) -> str:
+    return f"http://127.0.0.1:{listener.port}/g"
+
+
+def run_engine(store: ox.Store, query: str) -> bytes:
+    """Run ``query`` to the end; return what it answered (empty when the engine refused it)."""
+    try:
+        result = store.query(query)
+        if isinstance(result, ox.QueryBoolean):
+            return str(bool(result)).encode()
+        if isinstance(result, ox.QuerySolutions):
+            return result.serialize(format=ox.QueryResultsFormat.TSV) or b""
+        return ox.serialize(result, format=ox.RdfFormat.N_TRIPLES) or b""
+    except (SyntaxError, OSError, RuntimeError, ValueError):  # the engine refused or the service failed
+        return b""
+
+
+def verdict(query: str) -> str:
+    try:
+        check_query(query, frozenset({ALLOWED}))
+    except QueryRefused:
+        return "refused"
+    except QueryError:
+        return "error"
+    return "allowed"
+
+
+def assert_agrees(store: ox.Store, listener: Listener, query: str) -> tuple[str, int, bool]:
+    guard = verdict(query)
+    before = listener.connections
+    answer = run_engine(store, query)
+    connected = listener.connections - before
+    read_forbidden = MARKER.encode() in answer
+    if currently_in_test_context():
+        event(f"guard {guard}, engine {'connected' if connected else 'read forbidden graph' if read_forbidden else 'stayed home'}")
+    if guard == "allowed":
+        assert connected == 0, f"the guard allowed a query that made the engine connect: {query!r}"
+        assert not read_forbidden, f"the guard allowed a query that read a forbidden graph: {query!r}"
+    return guard, connected, read_forbidden
+
+
+def prologue(port: int) -> str:
+    here = f"http://127.0.0.1:{port}/"
+    return (
+        f"PREFIX : <{here}> PREFIX ex: <{here}> PREFIXgl:<{here}> PREFIX é·: <{here}> "
+        f"PREFIX SILENT: <{here}> PREFIX NAMEDex: <{here}> PREFIX e: <http://e.example/graph/> "
+    )
+
+
+# -- the oracle has teeth ----------------------------------------------------------------------
+
+CONNECTING = [
+    "SELECT * WHERE { SERVICE:x { ?s ?p ?o } }",
+    "SELECT * WHERE { SERVICEex:x { ?s ?p ?o } }",
+    "SELECT * WHERE { serviceex:x { ?s ?p ?o } }",
+    "SELECT * WHERE { SERVICESILENT:x { ?s ?p ?o } }",
+    "SELECT * WHERE { SERVICE SILENTex:x { ?s ?p ?o } }",
+    "SELECT * WHERE { ?s ?p trueSERVICE:x { } }",
+    "SELECT * WHERE { ?s ?p 1e5SERVICE:x { } }",
+    "SELECT * WHERE { ?s ?p ex:a.b.SERVICE:x { } }",  # the engine's local names take one run of dots
+    "SELECT * WHERE { ?s ?p ?o .SERVICE:x { } }",
+    "SELECT * WHERE { ?s ?p ?o FILTER(true)SERVICE:x { } }",
+    "SELECT * WHERE {SERVICE#c\n:x { ?s ?p ?o } }",
+    "SELECT * WHERE { SERVICE ex:\\~x {} }",
+    "SELECT (EXISTS{SERVICE:x{}} AS ?e) WHERE { }",
+    "SELECT * WHERE { SERVICEé·:x { } }",
+    # The guard lexes "<?p)SERVICE:x#>" as an IRI; after a value inside ( ) the engine reads
+    # "<" as less-than, then SERVICE :x, then a comment that hides the '>'.
+    "SELECT * WHERE { ?s ?p ?o FILTER(?o<?p)SERVICE:x#>\n{} }",
+    "SELECT * WHERE { ?s ?p ?o FILTER(?o<1)SERVICE:x#a#b>\n{} }",
+]
+READING_FORBIDDEN = [
+    "SELECT * FROM:g WHERE { ?s ?p ?o }",
+    "SELECT * FROMex:g WHERE { ?s ?p ?o }",
+    "SELECT * FROM <http://e.example/graph/allowed> FROMNAMED:g WHERE { GRAPH ?g { ?s ?p ?o } }",
+    # NAMEDex: is declared too, so the engine reads a default graph NAMEDex:g here
+    "SELECT * FROM <http://e.example/graph/allowed> FROM NAMEDex:g WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }",
+    "SELECT * FROM <http://e.example/graph/allowed> FROMNAMEDgl:g WHERE { GRAPH ?g { ?s ?p ?o } }",
+    "PREFIX e: <http://127.0.0.1:{port}/> SELECT * FROM e:g WHERE { ?s ?p ?o }",
+    "PREFIXe:<http://127.0.0.1:{port}/> SELECT * FROM e:g WHERE { ?s ?p ?o }",
+    "BASE <http://127.0.0.1:{port}/> SELECT * FROM <g> WHERE { ?s ?p ?o }",
+    "BASE<http://127.0.0.1:{port}/x/> SELECT * FROM <../g> WHERE { ?s ?p ?o }",
+]
+
+
+@pytest.mark.parametrize("body", CONNECTING)
+def test_queries_that_make_the_engine_connect_are_refused(engine, listener, body):
+    guard, connected, _ = assert_agrees(engine, listener, prologue(listener.port) + body)
+    assert connected > 0, "the engine did not connect: this payload no longer tests anything"
+    assert guard != "allowed"  # 403, or 400 for an IRI the engine may read as "<" (see the guard)
+
+
+@pytest.mark.parametrize("body", READING_FORBIDDEN)
+def test_queries_that_make_the_engine_read_another_graph_are_refused(engine, listener, body):
+    query = prologue(listener.port) + body.replace("{port}", str(listener.port))
+    guard, _, read_forbidden = assert_agrees(engine, listener, query)
+    assert read_forbidden, "the engine did not read the forbidden graph: this payload no longer tests anything"
+    assert guard == "refused"
+
+
+def test_what_the_guard_allows_still_runs(engine, listener):
+    for query in [
+        "PREFIX e: <http://e.example/graph/> SELECT * FROMe:allowed WHERE { ?s ?p ?o }",
+        "SELECT ?service WHERE { ?s <http://e.example/service> ?service }",
+        'SELECT * WHERE { BIND("SERVICE <x> {}" AS ?x) } # SERVICE',
+        "PREFIX ex: <http://e.example/> SELECT * WHERE { ?s ex:service ?o ; ex:my-SERVICE ?x }",
+    ]:
+        assert assert_agrees(engine, listener, query)[0] == "allowed", query
+
+
+# -- generated queries ---------------------------------------------------------------------------
+
+
+def _case(keyword: str) -> st.SearchStrategy[str]:
+    return st.sampled_from([keyword, keyword.lower(), keyword.title(), "".join(
+        c.lower() if i % 2 else c for i, c in enumerate(keyword))])
+
+
+SEPARATORS = st.sampled_from(["", "", " ", "\n", "\t", "\r\n", "#c\n", " # SERVICE <x> {}\n ", "  "])
+TARGETS = st.sampled_from([
+    ":x", ":", "ex:x", "ex:", "gl:x", "é·:x", "ex:a.b", "ex:\\~x", "ex:a%41", "ex:x.", "?svc", "$svc",
+    "<http://127.0.0.1:{port}/x>", "<x>", "<\\u0068ttp://127.0.0.1:{port}/>", "ex:ex:x", "SILENT:x",
+])
+BEFORE = st.sampled_from([
+    "", " ", "true", "false", "1e5", "1.5E-3", ".", "ex:a.b.", "ex:a.", "?o ", "?o.", "\"x\"", "'x'",
+    "<http://e.example/o>", "\"x\"@en", "\"x\"^^ex:t", "_:b", "_:b.", "1", "-1", "a", "(1)",
+])
+DECOYS = st.sampled_from([
+    "", "BIND(\"SERVICE:x {}\" AS ?d)", "# SERVICE:x {}\n", "?s <http://e.example/SERVICE> ?o .",
+    "?s ex:SERVICE ?o .", "FILTER(?o != \"\"\"SERVICE\"\"\")", "VALUES ?v { UNDEF }",
+])
+
+
+@st.composite
+def service_fragments(draw) -> str:
+    keyword = draw(_case("SERVICE"))
+    silent = draw(st.sampled_from(["", "", " SILENT", "SILENT", " silent", "Silent"]))
+    target = draw(TARGETS)
+    group = draw(st.sampled_from(["{}", "{ ?s ?p ?o }", " { }", "{ SELECT * {} }"]))
+    return keyword + silent + draw(SEPARATORS) + target + draw(SEPARATORS) + group
+
+
+@st.composite
+def service_queries(draw) -> str:
+    fragment = draw(BEFORE) + draw(SEPARATORS) + draw(service_fragments())
+    decoy = draw(DECOYS)
+    context = draw(st.sampled_from([
+        "SELECT * WHERE { {d} {f} }",
+        "SELECT * WHERE { ?s ?p {f} }",
+        "SELECT * WHERE { {d} ?s ?p ?o {f} }",
+        "SELECT * WHERE { ?s ?p ?o . {f} {d} }",
+        "SELECT * WHERE { VALUES ?svc { <http://127.0.0.1:{port}/v> } {f} }",
+        "SELECT * WHERE { BIND(<http://127.0.0.1:{port}/b> AS ?svc) {f} }",
+        "SELECT * WHERE { OPTIONAL { {f} } }",
+        "SELECT * WHERE { { {f} } UNION { {d} } }",
+        "SELECT * WHERE { { SELECT * WHERE { {f} } } }",
+        "SELECT (EXISTS { {f} } AS ?e) WHERE { {d} }",
+        "ASK { {f} }",
+        "CONSTRUCT { ?s ?p ?o } WHERE { {f} }",
+        "DESCRIBE ?s WHERE { {f} }",
+        "SELECT * WHERE { MINUS { {f} } ?s ?p ?o }",
+        "SELECT * WHERE { GRAPH ?g { {f} } }",
+        "SELECT*{{f}}",
+        "SELECT * WHERE { ?s ?p ?o FILTER(?o<?p)\n{f} }",
+    ]))
+    base = draw(st.sampled_from(["", "BASE <http://127.0.0.1:{port}/> ", "BASE<http://127.0.0.1:{port}/>", "base <x/> "]))
+    return base + "{prologue}" + context.replace("{f}", fragment).replace("{d}", decoy)
+
+
+@st.composite
+def dataset_queries(draw) -> str:
+    from_keyword = draw(_case("FROM"))
+    named = draw(st.sampled_from(["", "", " NAMED", "NAMED", " named", "Named"]))
+    graph = draw(st.sampled_from([
+        ":g", "ex:g", "gl:g", "é·:g", "e:allowed", "<http://127.0.0.1:{port}/g>", "<g>", "<../g>", "<./g>",
+        "ex:", "NAMEDex:g", "ex:g.", "<http://e.example/graph/allowed>", "<\\u0068ttp://127.0.0.1:{port}/g>",
+    ]))
+    clause = from_keyword + named + draw(SEPARATORS) + graph
+    extra = draw(st.sampled_from(["", " FROM <http://e.example/graph/allowed>", " FROM e:allowed"]))
+    form = draw(st.sampled_from(["SELECT *", "SELECT ?o", "ASK", "CONSTRUCT { ?s ?p ?o }", "SELECT*", "SELECTDISTINCT ?o"]))
+    base = draw(st.sampled_from(["", "BASE <http://127.0.0.1:{port}/> ", "BASE<http://127.0.0.1:{port}/x/>", "BASE <http://e.example/graph/> "]))
+    redeclare = draw(st.sampled_from(["", "PREFIX e: <http://127.0.0.1:{port}/> ", "PREFIXe:<http://127.0.0.1:{port}/>"]))
+    body = "WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+    first, second = (extra, " " + clause) if draw(st.booleans()) else (" " + clause, extra)
+    return base + "{prologue}" + redeclare + form + first + second + draw(SEPARATORS) + " " + body
+
+
+#: SCOGRAPH_FUZZ_SCALE=10 runs ten times as many examples (a longer hunt; CI runs the default).
+SCALE = int(os.environ.get("SCOGRAPH_FUZZ_SCALE", "1"))
+GENERATED = settings(
+    max_examples=1500 * SCALE,
+    deadline=None,  # the machine may be busy; the bound is max_examples and the per-test timeout
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    database=None,  # no .hypothesis directory in the repository
+)
+
+
+def _fill(template: str, port: int) -> str:
+    return template.replace("{prologue}", prologue(port)).replace("{port}", str(port))
+
+
+@pytest.mark.timeout(600)
+@GENERATED
+@given(template=service_queries())
+def test_no_generated_query_that_connects_passes_the_guard(engine, listener, template):
+    assert_agrees(engine, listener, _fill(template, listener.port))
+
+
+@st.composite
+def hidden_in_iri_queries(draw) -> str:
+    """A SERVICE call the guard could take for the inside of an IRI: <...SERVICE:x#> then {}."""
+    operand = draw(st.sampled_from(["?o", "?p", "1", '"a"', "<http://e.example/o>", "ex:o", "(?o)", "true"]))
+    before = draw(st.sampled_from(["?p)", "1)", "?p&&true)", "?p||false)", "?p))", "?p)."]))
+    keyword = draw(_case("SERVICE")) + draw(st.sampled_from(["", "SILENT", "silent"]))
+    target = draw(st.sampled_from([":x", "ex:x", "gl:x", "?svc"]))
+    tail = draw(st.sampled_from(["#>", "#a#b>", "#%>", "#'>", "#'''>"]))
+    group = draw(st.sampled_from(["\n{}", "\n{ ?s ?p ?o }", "\n {}\n"]))
+    depth = draw(st.integers(min_value=0, max_value=2))
+    return (
+        "{prologue}SELECT * WHERE { ?s ?p ?o BIND(<http://127.0.0.1:{port}/v> AS ?svc) FILTER("
+        + "(" * depth + operand + "<" + before + ")" * depth + keyword + target + tail + group + " }"
+    )
+
+
+@pytest.mark.timeout(600)
+@settings(GENERATED, max_examples=500 * SCALE)
+@given(template=hidden_in_iri_queries())
+def test_no_service_hidden_in_what_looks_like_an_iri_passes_the_guard(engine, listener, template):
+    assert_agrees(engine, listener, _fill(template, listener.port))
+
+
+@pytest.mark.timeout(600)
+@settings(GENERATED, max_examples=1000 * SCALE)
+@given(template=dataset_queries())
+def test_no_generated_query_that_reads_another_graph_passes_the_guard(engine, listener, template):
+    assert_agrees(engine, listener, _fill(template, listener.port))
+
+
+CHUNKS = [
+    "SERVICE", "service", "SILENT", "FROM", "NAMED", "PREFIX", "BASE", "SELECT", "*", "WHERE", "{", "}",
+    "(", ")", ".", ";", ",", ":", "ex:", ":x", "ex:x", "ex:a.b.", "?s", "?svc", "true", "1e5", "a", "_:b", "<", ">", "#>\n", "<?s)",
+    "<http://127.0.0.1:{port}/r>", "<x>", "\"s\"", "'''SERVICE'''", "#SERVICE\n", "\n", " ", "e:allowed",
+    "OPTIONAL", "UNION", "FILTER", "EXISTS", "GRAPH", "VALUES", "BIND", "AS", "\\", "%41", "@en", "^^",
+]
+
+
+@pytest.mark.timeout(600)
+@settings(GENERATED, max_examples=1500 * SCALE)
+@given(chunks=st.lists(st.sampled_from(CHUNKS), min_size=3, max_size=24))
+def test_no_token_soup_that_connects_passes_the_guard(engine, listener, chunks):
+    """Unstructured mixtures: mostly syntax errors, which is what finds lexer disagreements."""
+    assert_agrees(engine, listener, prologue(listener.port) + _fill("SELECT * WHERE { " + "".join(chunks) + " }", listener.port))
