@@ -1,0 +1,10 @@
+"""Full-text search and name matching over a release: one SQLite FTS5 file per release.
+
+``indexer`` writes it at build time (``scograph build``), ``index`` reads it
+(``scograph serve``, read-only), ``query`` turns what a user typed into a safe
+FTS5 expression, ``segment`` and ``matching`` are the shared text rules.
+"""
+
+from scograph.search.indexer import SEARCH_INDEX
+
+__all__ = ["SEARCH_INDEX"]

@@ -1,0 +1,347 @@
+"""Reading a release's search index (read-only): full-text search and name candidates.
+
+One SQLite connection per thread (gunicorn ``gthread`` workers), opened with
+``mode=ro`` so a serving process can never change the release.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scograph.search.matching import expand_abbreviations, normalize, similarity
+from scograph.search.query import ParsedQuery, parse
+from scograph.search.segment import CJK_RUN, bigrams
+
+#: Column weights of bm25 (label, body, cjk_label, cjk_body): a name match beats a mention.
+WEIGHTS = (8.0, 1.0, 8.0, 1.0)
+MARK_START, MARK_END = "\ue000", "\ue001"
+SNIPPET_CHARS = 220
+QID = re.compile(r"^Q[1-9][0-9]*$")
+
+
+class IndexMissing(FileNotFoundError):
+    """The release has no search index (built before search existed, or not local)."""
+
+
+@dataclass
+class Hit:
+    iri: str
+    kind: str
+    url: str  # relative to the site root
+    label_en: str | None
+    label_zh: str | None
+    score: float
+    lang: str = ""
+    label_marked: str = ""  # label text with MARK_START/MARK_END around matches
+    snippet_marked: str = ""
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {lang: text for lang, text in (("en", self.label_en), ("zh", self.label_zh)) if text}
+
+
+@dataclass
+class SearchResult:
+    total: int
+    hits: list[Hit]
+    #: "all" (every term matched), "any" (no resource had all terms: any term), "fuzzy" (misspelling).
+    mode: str = "all"
+    suggestion: str | None = None
+
+
+@dataclass
+class Candidate:
+    iri: str
+    kind: str
+    name: str
+    score: float
+    label_en: str | None = None
+    label_zh: str | None = None
+    properties: dict[str, list[str]] = field(default_factory=dict)
+
+
+def mark_cjk(marked: str, needles: list[str]) -> str:
+    """Add marks around every occurrence of the CJK needles in an FTS5-highlighted string."""
+    plain, flags, inside = [], [], False
+    for ch in marked:
+        if ch == MARK_START:
+            inside = True
+        elif ch == MARK_END:
+            inside = False
+        else:
+            plain.append(ch)
+            flags.append(inside)
+    text = "".join(plain)
+    for needle in needles:
+        for m in re.finditer(re.escape(needle), text):
+            for i in range(m.start(), m.end()):
+                flags[i] = True
+    out, inside = [], False
+    for ch, flag in zip(text, flags):
+        if flag != inside:
+            out.append(MARK_START if flag else MARK_END)
+            inside = flag
+        out.append(ch)
+    if inside:
+        out.append(MARK_END)
+    return "".join(out)
+
+
+def window(marked: str, size: int = SNIPPET_CHARS) -> str:
+    """A passage of about ``size`` characters around the first mark (marks kept balanced)."""
+    visible = marked.replace(MARK_START, "").replace(MARK_END, "")
+    if len(visible) <= size:
+        return marked
+    first = marked.find(MARK_START)
+    start = max(0, first - size // 4) if first >= 0 else 0
+    # Walk the marked string, counting visible characters, so marks never split.
+    out, count, seen, inside = [], 0, 0, False
+    for ch in marked:
+        if ch in (MARK_START, MARK_END):
+            if seen >= start:
+                out.append(ch)
+            inside = ch == MARK_START
+            continue
+        if seen >= start and count < size:
+            out.append(ch)
+            count += 1
+        seen += 1
+    if inside or (out and out.count(MARK_START) > out.count(MARK_END)):
+        out.append(MARK_END)
+    text = "".join(out)
+    return ("…" if start > 0 else "") + text + ("…" if start + size < len(visible) else "")
+
+
+class SearchIndex:
+    """The index file of one release, opened read-only."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise IndexMissing(f"{self.path} does not exist; rebuild the release with `scograph build --force`")
+        self._local = threading.local()
+        meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+        self.base_iri = meta.get("base_iri", "")
+        self.segmenter = meta.get("segmenter", "")
+        self._aliases: dict[int, dict[str, str]] = {}
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "db", None)
+        if connection is None:
+            connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+            self._local.db = connection
+        return connection
+
+    def close(self) -> None:
+        connection = getattr(self._local, "db", None)
+        if connection is not None:
+            connection.close()
+            self._local.db = None
+
+    # -- full-text search ---------------------------------------------------------------
+
+    def search(
+        self, text: str, *, kinds: list[str] | None = None, lang: str | None = None, page: int = 1, per_page: int = 20
+    ) -> SearchResult:
+        parsed = parse(text)
+        if parsed.empty:
+            return SearchResult(0, [])
+        for mode, expression in (("all", parsed.all_of()), ("any", parsed.any_of())):
+            if mode == "any" and len(parsed.terms) < 2:
+                break
+            total, hits = self._run(expression, parsed, kinds, lang, page, per_page)
+            if total:
+                return SearchResult(total, hits, mode)
+        fuzzy = self._fuzzy(text, kinds)
+        if fuzzy is not None:
+            suggestion, expression = fuzzy
+            total, hits = self._run(expression, parse(suggestion), kinds, lang, page, per_page)
+            if total:
+                return SearchResult(total, hits, "fuzzy", suggestion)
+        return SearchResult(0, [])
+
+    def _filters(self, kinds: list[str] | None, lang: str | None) -> tuple[str, list]:
+        clauses, args = [], []
+        if lang:
+            clauses.append("f.lang = ?")
+            args.append(lang)
+        if kinds:
+            clauses.append(f"r.kind IN ({', '.join('?' for _ in kinds)})")
+            args += kinds
+        return ("AND " + " AND ".join(clauses)) if clauses else "", args
+
+    def _run(self, expression: str, parsed: ParsedQuery, kinds, lang, page: int, per_page: int) -> tuple[int, list[Hit]]:
+        where, args = self._filters(kinds, lang)
+        matches = f"""SELECT f.resource AS resource, f.rowid AS rid, f.lang AS lang, -bm25(fts, {', '.join(map(str, WEIGHTS))}) AS score
+            FROM fts AS f JOIN resources AS r ON r.id = f.resource WHERE fts MATCH ? {where}"""
+        # bm25() cannot be aggregated directly: a materialised CTE scores each row once.
+        rows = self.db.execute(
+            f"""WITH m AS MATERIALIZED ({matches})
+                SELECT m.resource, m.rid, m.lang, MAX(m.score) AS best, r.iri, r.kind, r.url, r.label_en, r.label_zh,
+                       COUNT(*) OVER () AS total
+                FROM m JOIN resources AS r ON r.id = m.resource
+                GROUP BY m.resource ORDER BY best DESC, r.iri LIMIT ? OFFSET ?""",
+            [expression, *args, per_page, (page - 1) * per_page],
+        ).fetchall()
+        total = rows[0][-1] if rows else 0
+        if not rows and page > 1:
+            total = self.db.execute(f"SELECT COUNT(DISTINCT resource) FROM ({matches.replace('-bm25(fts, ' + ', '.join(map(str, WEIGHTS)) + ')', '0')})", [expression, *args]).fetchone()[0]
+        if not total:
+            return 0, []
+        hits = []
+        for _, rid, row_lang, score, iri, kind, url, label_en, label_zh, _total in rows:
+            label, body = self.db.execute(
+                f"SELECT highlight(fts, 0, ?, ?), highlight(fts, 1, ?, ?) FROM fts WHERE fts MATCH ? AND rowid = ?",
+                (MARK_START, MARK_END, MARK_START, MARK_END, expression, rid),
+            ).fetchone()
+            label = mark_cjk(label, parsed.cjk_needles)
+            body = mark_cjk(body, parsed.cjk_needles)
+            hits.append(
+                Hit(
+                    iri, kind, url, label_en, label_zh, round(score, 4), row_lang,
+                    label_marked=label.split("\n")[0] if MARK_START not in label else next(l for l in label.split("\n") if MARK_START in l),
+                    snippet_marked=window(body.replace("\n", " ")) if body else "",
+                )
+            )
+        return total, hits
+
+    def _fuzzy(self, text: str, kinds: list[str] | None) -> tuple[str, str] | None:
+        """A close name for a misspelt query (trigram candidates, best similarity >= 75)."""
+        best = self.close_names(text, kinds, limit=1, threshold=75.0)
+        if not best:
+            return None
+        name = best[0][1]
+        return name, parse(name).all_of()
+
+    # -- names (reconciliation, suggest, misspellings) -------------------------------------
+
+    def close_names(self, text: str, kinds: list[str] | None, limit: int = 10, threshold: float = 0.0) -> list[tuple[int, str, float]]:
+        """(resource id, name, similarity) of names close to ``text`` through shared trigrams."""
+        normal = normalize(text)[:200]
+        grams = sorted({normal[i : i + 3] for i in range(max(0, len(normal) - 2))})
+        if not grams:
+            return []
+        expression = " OR ".join('"' + g.replace('"', '""') + '"' for g in grams)
+        rows = self.db.execute(
+            "SELECT n.resource, n.name, n.normal, r.kind FROM names_tri AS t JOIN names AS n ON n.id = t.rowid "
+            "JOIN resources AS r ON r.id = n.resource WHERE names_tri MATCH ? ORDER BY bm25(names_tri) LIMIT 200",
+            (expression,),
+        ).fetchall()
+        scored = sorted(
+            ((resource, name, similarity(normal, name_normal)) for resource, name, name_normal, kind in rows if not kinds or kind in kinds),
+            key=lambda r: (-r[2], r[1]),
+        )
+        return [r for r in scored if r[2] >= threshold][:limit]
+
+    def candidates(
+        self, text: str, *, kinds: list[str] | None = None, limit: int = 10
+    ) -> list[Candidate]:
+        """Resources whose names match ``text``, best first, scored 0..100 by name similarity."""
+        text = text.strip()
+        ids: set[int] = set()
+        if QID.match(text):
+            ids |= {r for (r,) in self.db.execute("SELECT resource FROM props WHERE pid = 'wikidata' AND value = ?", (text,))}
+        normal = normalize(text)
+        ids |= {r for (r,) in self.db.execute("SELECT resource FROM names WHERE normal = ?", (normal,))}
+        parsed = parse(text)
+        if not parsed.empty:
+            terms = []
+            for term in parsed.terms:
+                if term.cjk:
+                    terms += [f'{{cjk_label}} : "{b}"' for b in bigrams(term.tokens[0])]
+                else:
+                    terms += [f'{{label}} : "{t}"' for t in term.tokens]
+            rows = self.db.execute(
+                f"SELECT resource FROM fts WHERE fts MATCH ? ORDER BY bm25(fts, {', '.join(map(str, WEIGHTS))}) LIMIT 100",
+                (" OR ".join(terms),),
+            ).fetchall()
+            ids |= {r for (r,) in rows}
+        ids |= {r for r, _, _ in self.close_names(text, kinds, limit=50)}
+        if not ids:
+            return []
+        marks = ", ".join("?" for _ in ids)
+        resources = {
+            row[0]: row
+            for row in self.db.execute(f"SELECT id, iri, kind, label_en, label_zh FROM resources WHERE id IN ({marks})", sorted(ids))
+        }
+        names: dict[int, list[tuple[str, str]]] = {}
+        for resource, name, name_normal in self.db.execute(
+            f"SELECT resource, name, normal FROM names WHERE resource IN ({marks}) ORDER BY id", sorted(ids)
+        ):
+            names.setdefault(resource, []).append((name, name_normal))
+        qids = {}
+        if QID.match(text):
+            qids = {r: text for (r,) in self.db.execute("SELECT resource FROM props WHERE pid = 'wikidata' AND value = ?", (text,))}
+        out = []
+        for rid, iri, kind, label_en, label_zh in resources.values():
+            if kinds and kind not in kinds:
+                continue
+            if rid in qids:
+                out.append(Candidate(iri, kind, label_en or label_zh or iri, 100.0, label_en, label_zh))
+                continue
+            own = names.get(rid, [])
+            aliases = _aliases(own, label_en)
+            query = expand_abbreviations(normal, aliases) if aliases and not CJK_RUN.search(normal) else normal
+            best_name, best = "", 0.0
+            for name, name_normal in own:
+                score = max(similarity(normal, name_normal), similarity(query, name_normal))
+                if score > best:
+                    best_name, best = name, score
+            out.append(Candidate(iri, kind, label_en or label_zh or best_name, best, label_en, label_zh))
+        out.sort(key=lambda c: (-c.score, c.iri))
+        return out[:limit]
+
+    # -- resources and properties ----------------------------------------------------------
+
+    def resource(self, iri: str) -> dict | None:
+        row = self.db.execute("SELECT id, iri, kind, url, label_en, label_zh, summary FROM resources WHERE iri = ?", (iri,)).fetchone()
+        if row is None:
+            return None
+        return dict(zip(("id", "iri", "kind", "url", "label_en", "label_zh", "summary"), row))
+
+    def properties(self, iri: str, pids: list[str]) -> dict[str, list[tuple[str, str | None, str | None]]]:
+        """pid -> [(value, referenced IRI or None, its label or None)] for one resource."""
+        out: dict[str, list[tuple[str, str | None, str | None]]] = {pid: [] for pid in pids}
+        if not pids:
+            return out
+        marks = ", ".join("?" for _ in pids)
+        for pid, value, ref_label_en, ref_label_zh, ref_iri in self.db.execute(
+            f"""SELECT p.pid, p.value, r2.label_en, r2.label_zh, r2.iri FROM props AS p
+                JOIN resources AS r ON r.id = p.resource LEFT JOIN resources AS r2 ON r2.id = p.ref
+                WHERE r.iri = ? AND p.pid IN ({marks}) ORDER BY p.pid, p.ord""",
+            (iri, *pids),
+        ):
+            out[pid].append((value, ref_iri, ref_label_en or ref_label_zh))
+        return out
+
+    def prefix_names(self, prefix: str, kinds: list[str] | None, limit: int) -> list[dict]:
+        """Resources whose names start with ``prefix`` (suggest services), shortest names first."""
+        normal = normalize(prefix)
+        if not normal:
+            return []
+        escaped = normal.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where, args = "", []
+        if kinds:
+            where = f"AND r.kind IN ({', '.join('?' for _ in kinds)})"
+            args = kinds
+        rows = self.db.execute(
+            f"""SELECT r.iri, r.kind, r.label_en, r.label_zh, MIN(LENGTH(n.normal)) AS l FROM names AS n
+                JOIN resources AS r ON r.id = n.resource
+                WHERE (n.normal LIKE ? ESCAPE '\\' OR n.normal LIKE ? ESCAPE '\\') {where}
+                GROUP BY r.id ORDER BY l, r.iri LIMIT ?""",
+            (escaped + "%", "% " + escaped + "%", *args, limit),
+        ).fetchall()
+        return [{"iri": iri, "kind": kind, "label_en": en, "label_zh": zh} for iri, kind, en, zh, _ in rows]
+
+
+def _aliases(names: list[tuple[str, str]], label_en: str | None) -> dict[str, str]:
+    """Short one-word names (``gbf``, ``sco``) of a resource -> its full English name."""
+    if not label_en:
+        return {}
+    full = normalize(label_en)
+    return {normal: full for _, normal in names if " " not in normal and normal.isascii() and 2 <= len(normal) <= 6 and normal != full}
