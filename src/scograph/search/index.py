@@ -148,75 +148,67 @@ class SearchIndex:
     def search(
         self, text: str, *, kinds: list[str] | None = None, lang: str | None = None, page: int = 1, per_page: int = 20
     ) -> SearchResult:
-        parsed = parse(text)
+        """Resources matching every term (else any term, else a close name), best first.
+
+        ``lang`` keeps the matches in one language's text: CJK terms for ``zh``, the others for ``en``.
+        """
+        parsed = parse(text).in_language(lang)
         if parsed.empty:
             return SearchResult(0, [])
         for mode, expression in (("all", parsed.all_of()), ("any", parsed.any_of())):
             if mode == "any" and len(parsed.terms) < 2:
                 break
-            total, hits = self._run(expression, parsed, kinds, lang, page, per_page)
+            total, hits = self._run(expression, parsed, kinds, page, per_page)
             if total:
                 return SearchResult(total, hits, mode)
-        fuzzy = self._fuzzy(text, kinds)
+        fuzzy = self._fuzzy(text, kinds, lang)
         if fuzzy is not None:
-            suggestion, expression = fuzzy
-            total, hits = self._run(expression, parse(suggestion), kinds, lang, page, per_page)
+            suggestion, corrected = fuzzy
+            total, hits = self._run(corrected.all_of(), corrected, kinds, page, per_page)
             if total:
                 return SearchResult(total, hits, "fuzzy", suggestion)
         return SearchResult(0, [])
 
-    def _filters(self, kinds: list[str] | None, lang: str | None) -> tuple[str, list]:
-        clauses, args = [], []
-        if lang:
-            clauses.append("f.lang = ?")
-            args.append(lang)
+    def _run(self, expression: str, parsed: ParsedQuery, kinds, page: int, per_page: int) -> tuple[int, list[Hit]]:
+        where, args = "", []
         if kinds:
-            clauses.append(f"r.kind IN ({', '.join('?' for _ in kinds)})")
-            args += kinds
-        return ("AND " + " AND ".join(clauses)) if clauses else "", args
-
-    def _run(self, expression: str, parsed: ParsedQuery, kinds, lang, page: int, per_page: int) -> tuple[int, list[Hit]]:
-        where, args = self._filters(kinds, lang)
-        matches = f"""SELECT f.resource AS resource, f.rowid AS rid, f.lang AS lang, -bm25(fts, {', '.join(map(str, WEIGHTS))}) AS score
-            FROM fts AS f JOIN resources AS r ON r.id = f.resource WHERE fts MATCH ? {where}"""
-        # bm25() cannot be aggregated directly: a materialised CTE scores each row once.
+            where = f"AND r.kind IN ({', '.join('?' for _ in kinds)})"
+            args = list(kinds)
+        total = self.db.execute(
+            f"SELECT COUNT(*) FROM fts JOIN resources AS r ON r.id = fts.rowid WHERE fts MATCH ? {where}", [expression, *args]
+        ).fetchone()[0]
+        if not total or (page - 1) * per_page >= total:
+            return total, []
         rows = self.db.execute(
-            f"""WITH m AS MATERIALIZED ({matches})
-                SELECT m.resource, m.rid, m.lang, MAX(m.score) AS best, r.iri, r.kind, r.url, r.label_en, r.label_zh,
-                       COUNT(*) OVER () AS total
-                FROM m JOIN resources AS r ON r.id = m.resource
-                GROUP BY m.resource ORDER BY best DESC, r.iri LIMIT ? OFFSET ?""",
-            [expression, *args, per_page, (page - 1) * per_page],
+            f"""SELECT r.iri, r.kind, r.url, r.label_en, r.label_zh, -bm25(fts, {', '.join(map(str, WEIGHTS))}) AS score,
+                       highlight(fts, 0, ?, ?), highlight(fts, 1, ?, ?)
+                FROM fts JOIN resources AS r ON r.id = fts.rowid WHERE fts MATCH ? {where}
+                ORDER BY score DESC, r.iri LIMIT ? OFFSET ?""",
+            [MARK_START, MARK_END, MARK_START, MARK_END, expression, *args, per_page, (page - 1) * per_page],
         ).fetchall()
-        total = rows[0][-1] if rows else 0
-        if not rows and page > 1:
-            total = self.db.execute(f"SELECT COUNT(DISTINCT resource) FROM ({matches.replace('-bm25(fts, ' + ', '.join(map(str, WEIGHTS)) + ')', '0')})", [expression, *args]).fetchone()[0]
-        if not total:
-            return 0, []
         hits = []
-        for _, rid, row_lang, score, iri, kind, url, label_en, label_zh, _total in rows:
-            label, body = self.db.execute(
-                f"SELECT highlight(fts, 0, ?, ?), highlight(fts, 1, ?, ?) FROM fts WHERE fts MATCH ? AND rowid = ?",
-                (MARK_START, MARK_END, MARK_START, MARK_END, expression, rid),
-            ).fetchone()
-            label = mark_cjk(label, parsed.cjk_needles)
-            body = mark_cjk(body, parsed.cjk_needles)
+        for iri, kind, url, label_en, label_zh, score, label, body in rows:
+            label_line = _first_marked_line(mark_cjk(label, parsed.cjk_needles))
+            body_line = _first_marked_line(mark_cjk(body, parsed.cjk_needles)) if body else ""
+            shown = body_line if MARK_START in body_line else label_line
             hits.append(
                 Hit(
-                    iri, kind, url, label_en, label_zh, round(score, 4), row_lang,
-                    label_marked=label.split("\n")[0] if MARK_START not in label else next(l for l in label.split("\n") if MARK_START in l),
-                    snippet_marked=window(body.replace("\n", " ")) if body else "",
+                    iri, kind, url, label_en, label_zh, round(score, 4),
+                    lang="zh" if CJK_RUN.search(shown) else "en",
+                    label_marked=label_line,
+                    snippet_marked=window(body_line) if body_line else "",
                 )
             )
         return total, hits
 
-    def _fuzzy(self, text: str, kinds: list[str] | None) -> tuple[str, str] | None:
+    def _fuzzy(self, text: str, kinds: list[str] | None, lang: str | None) -> tuple[str, ParsedQuery] | None:
         """A close name for a misspelt query (trigram candidates, best similarity >= 75)."""
         best = self.close_names(text, kinds, limit=1, threshold=75.0)
         if not best:
             return None
         name = best[0][1]
-        return name, parse(name).all_of()
+        corrected = parse(name).in_language(lang)
+        return (name, corrected) if not corrected.empty else None
 
     # -- names (reconciliation, suggest, misspellings) -------------------------------------
 
@@ -257,7 +249,7 @@ class SearchIndex:
                 else:
                     terms += [f'{{label}} : "{t}"' for t in term.tokens]
             rows = self.db.execute(
-                f"SELECT resource FROM fts WHERE fts MATCH ? ORDER BY bm25(fts, {', '.join(map(str, WEIGHTS))}) LIMIT 100",
+                f"SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY bm25(fts, {', '.join(map(str, WEIGHTS))}) LIMIT 100",
                 (" OR ".join(terms),),
             ).fetchall()
             ids |= {r for (r,) in rows}
@@ -337,6 +329,12 @@ class SearchIndex:
             (escaped + "%", "% " + escaped + "%", *args, limit),
         ).fetchall()
         return [{"iri": iri, "kind": kind, "label_en": en, "label_zh": zh} for iri, kind, en, zh, _ in rows]
+
+
+def _first_marked_line(marked: str) -> str:
+    """The first line with a mark (each label or text is a line), else the first line."""
+    lines = marked.split("\n")
+    return next((line for line in lines if MARK_START in line), lines[0])
 
 
 def _aliases(names: list[tuple[str, str]], label_en: str | None) -> dict[str, str]:

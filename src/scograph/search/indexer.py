@@ -4,8 +4,8 @@ Tables (see :mod:`scograph.search.index` for how they are read):
 
 - ``resources``: one row per indexed IRI: kind, landing URL (relative to the
   site root; a clause lands on its anchor in the document page), labels.
-- ``fts``: FTS5, one row per resource and language (``zh``, ``en``, ``''`` for
-  untagged literals): ``label`` (labels, alternative labels, titles, notations,
+- ``fts``: FTS5, one row per resource (rowid = resource id), all languages:
+  ``label`` (labels, alternative labels, titles, notations,
   identifiers) and ``body`` (clause texts, definitions, descriptions) through
   ``porter unicode61``; ``cjk_label`` and ``cjk_body`` hold the same texts as
   character bigrams (:mod:`scograph.search.segment`).
@@ -67,7 +67,7 @@ CREATE TABLE resources (
 );
 CREATE INDEX resources_kind ON resources (kind);
 CREATE VIRTUAL TABLE fts USING fts5(
-  label, body, cjk_label, cjk_body, lang UNINDEXED, resource UNINDEXED,
+  label, body, cjk_label, cjk_body,
   tokenize = 'porter unicode61 remove_diacritics 2'
 );
 CREATE TABLE names (id INTEGER PRIMARY KEY, resource INTEGER NOT NULL, name TEXT NOT NULL, lang TEXT NOT NULL, normal TEXT NOT NULL);
@@ -177,6 +177,11 @@ class _Collector:
         return out
 
 
+def _language_order(literal: tuple[str, str, str]) -> tuple:
+    """English lines first, then untagged, then Chinese; stable within a language."""
+    return ({"en": 0, "": 1, "zh": 2}.get(literal[2], 3), literal)
+
+
 def page_path(base: str, iri: str) -> str:
     """Where a resource's page is, relative to the site root (the web layer prefixes the root)."""
     return Site(base=base, root="").page_url(iri)
@@ -236,14 +241,15 @@ def write_index(store: ox.Store, path: Path, base: str, log: Callable[[str], Non
             "INSERT INTO resources VALUES (?, ?, ?, ?, ?, ?, ?)",
             (rid, iri, kind, url, label_en, label_zh, summary),
         )
-        for lang in sorted({lg for _, _, lg in literals} | {lg for _, _, lg in texts}):
-            label_text = "\n".join(v for _, v, lg in literals if lg == lang)
-            body_text = "\n".join(v for _, v, lg in texts if lg == lang)
-            db.execute(
-                "INSERT INTO fts (label, body, cjk_label, cjk_body, lang, resource) VALUES (?, ?, ?, ?, ?, ?)",
-                (label_text, body_text, segment_cjk(label_text), segment_cjk(body_text), lang, rid),
-            )
-            fts_rows += 1
+        # One row per resource, every language in it: a mixed query ("SCO 绿色") can match
+        # across languages; the language filter picks columns (CJK terms in the bigram columns).
+        label_text = "\n".join(v for _, v, lg in sorted(literals, key=_language_order))
+        body_text = "\n".join(v for _, v, lg in sorted(texts, key=_language_order))
+        db.execute(
+            "INSERT INTO fts (rowid, label, body, cjk_label, cjk_body) VALUES (?, ?, ?, ?, ?)",
+            (rid, label_text, body_text, segment_cjk(label_text), segment_cjk(body_text)),
+        )
+        fts_rows += 1
         seen: set[tuple[str, str]] = set()
         # Names are for matching things people name (memberships, intervals... are not reconciled).
         for _, value, lang in literals if kind != OTHER.id else ():

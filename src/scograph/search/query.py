@@ -60,6 +60,12 @@ class ParsedQuery:
     def empty(self) -> bool:
         return not self.terms
 
+    def in_language(self, lang: str | None) -> "ParsedQuery":
+        """Only the terms that can match text in ``lang``: CJK runs for ``zh``, the rest for ``en``."""
+        if lang is None:
+            return self
+        return ParsedQuery(tuple(t for t in self.terms if t.cjk == (lang == "zh")))
+
     def all_of(self, labels_only: bool = False) -> str:
         return " AND ".join(f"({t.expression(labels_only)})" for t in self.terms)
 
