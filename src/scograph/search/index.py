@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scograph.search.matching import expand_abbreviations, normalize, similarity
-from scograph.search.query import ParsedQuery, parse
+from scograph.search.query import MAX_PREFIX_WORDS, ParsedQuery, parse
 from scograph.search.segment import CJK_RUN, bigrams
 
 #: Column weights of bm25 (label, body, cjk_label, cjk_body): a name match beats a mention.
 WEIGHTS = (8.0, 1.0, 8.0, 1.0)
 MARK_START, MARK_END = "\ue000", "\ue001"
 SNIPPET_CHARS = 220
+VARIANT_SCORE = 99.5
 QID = re.compile(r"^Q[1-9][0-9]*$")
 
 
@@ -155,21 +156,34 @@ class SearchIndex:
         parsed = parse(text).in_language(lang)
         if parsed.empty:
             return SearchResult(0, [])
-        for mode, expression in (("all", parsed.all_of()), ("any", parsed.any_of())):
+        expansions = self._expand_prefixes(parsed.prefixes)
+        exact = normalize(text)
+        for mode, expression in (("all", parsed.all_of(expansions)), ("any", parsed.any_of(expansions))):
             if mode == "any" and len(parsed.terms) < 2:
                 break
-            total, hits = self._run(expression, parsed, kinds, page, per_page)
+            total, hits = self._run(expression, parsed, kinds, page, per_page, exact)
             if total:
                 return SearchResult(total, hits, mode)
         fuzzy = self._fuzzy(text, kinds, lang)
         if fuzzy is not None:
             suggestion, corrected = fuzzy
-            total, hits = self._run(corrected.all_of(), corrected, kinds, page, per_page)
+            total, hits = self._run(corrected.all_of(), corrected, kinds, page, per_page, normalize(suggestion))
             if total:
                 return SearchResult(total, hits, "fuzzy", suggestion)
         return SearchResult(0, [])
 
-    def _run(self, expression: str, parsed: ParsedQuery, kinds, page: int, per_page: int) -> tuple[int, list[Hit]]:
+    def _expand_prefixes(self, prefixes: list[str]) -> dict[str, list[str]]:
+        out = {}
+        for prefix in prefixes:
+            escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            rows = self.db.execute(
+                "SELECT word FROM words WHERE word LIKE ? ESCAPE '\\' ORDER BY word LIMIT ?", (escaped + "%", MAX_PREFIX_WORDS)
+            ).fetchall()
+            out[prefix] = [w for (w,) in rows]
+        return out
+
+    def _run(self, expression: str, parsed: ParsedQuery, kinds, page: int, per_page: int, exact: str = "") -> tuple[int, list[Hit]]:
+        """One page of hits; a resource named exactly what was typed comes first (``上合组织`` -> the SCO)."""
         where, args = "", []
         if kinds:
             where = f"AND r.kind IN ({', '.join('?' for _ in kinds)})"
@@ -183,8 +197,8 @@ class SearchIndex:
             f"""SELECT r.iri, r.kind, r.url, r.label_en, r.label_zh, -bm25(fts, {', '.join(map(str, WEIGHTS))}) AS score,
                        highlight(fts, 0, ?, ?), highlight(fts, 1, ?, ?)
                 FROM fts JOIN resources AS r ON r.id = fts.rowid WHERE fts MATCH ? {where}
-                ORDER BY score DESC, r.iri LIMIT ? OFFSET ?""",
-            [MARK_START, MARK_END, MARK_START, MARK_END, expression, *args, per_page, (page - 1) * per_page],
+                ORDER BY r.id IN (SELECT resource FROM names WHERE normal = ?) DESC, score DESC, r.iri LIMIT ? OFFSET ?""",
+            [MARK_START, MARK_END, MARK_START, MARK_END, expression, *args, exact, per_page, (page - 1) * per_page],
         ).fetchall()
         hits = []
         for iri, kind, url, label_en, label_zh, score, label, body in rows:
@@ -261,11 +275,11 @@ class SearchIndex:
             row[0]: row
             for row in self.db.execute(f"SELECT id, iri, kind, label_en, label_zh FROM resources WHERE id IN ({marks})", sorted(ids))
         }
-        names: dict[int, list[tuple[str, str]]] = {}
-        for resource, name, name_normal in self.db.execute(
-            f"SELECT resource, name, normal FROM names WHERE resource IN ({marks}) ORDER BY id", sorted(ids)
+        names: dict[int, list[tuple[str, str, int]]] = {}
+        for resource, name, name_normal, variant in self.db.execute(
+            f"SELECT resource, name, normal, variant FROM names WHERE resource IN ({marks}) ORDER BY id", sorted(ids)
         ):
-            names.setdefault(resource, []).append((name, name_normal))
+            names.setdefault(resource, []).append((name, name_normal, variant))
         qids = {}
         if QID.match(text):
             qids = {r: text for (r,) in self.db.execute("SELECT resource FROM props WHERE pid = 'wikidata' AND value = ?", (text,))}
@@ -280,8 +294,10 @@ class SearchIndex:
             aliases = _aliases(own, label_en)
             query = expand_abbreviations(normal, aliases) if aliases and not CJK_RUN.search(normal) else normal
             best_name, best = "", 0.0
-            for name, name_normal in own:
+            for name, name_normal, variant in own:
                 score = max(similarity(normal, name_normal), similarity(query, name_normal))
+                if variant:  # "Target 3" from "Target 3: Conserve…": certain, but below a real name
+                    score = min(score, VARIANT_SCORE)
                 if score > best:
                     best_name, best = name, score
             out.append(Candidate(iri, kind, label_en or label_zh or best_name, best, label_en, label_zh))
@@ -342,4 +358,4 @@ def _aliases(names: list[tuple[str, str]], label_en: str | None) -> dict[str, st
     if not label_en:
         return {}
     full = normalize(label_en)
-    return {normal: full for _, normal in names if " " not in normal and normal.isascii() and 2 <= len(normal) <= 6 and normal != full}
+    return {normal: full for _, normal, _ in names if " " not in normal and normal.isascii() and 2 <= len(normal) <= 6 and normal != full}

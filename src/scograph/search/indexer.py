@@ -31,12 +31,13 @@ import pyoxigraph as ox
 from scograph.namespaces import graph_iri
 from scograph.search.kinds import KINDS, OTHER
 from scograph.search.matching import normalize, variants
+from scograph.search.query import LATIN_WORD
 from scograph.search.segment import segment_cjk
 from scograph.web.presentation import Site
 
 #: File name of the index inside a release directory.
 SEARCH_INDEX = "search.sqlite"
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 SEGMENTER = "cjk-bigram"
 
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -70,7 +71,9 @@ CREATE VIRTUAL TABLE fts USING fts5(
   label, body, cjk_label, cjk_body,
   tokenize = 'porter unicode61 remove_diacritics 2'
 );
-CREATE TABLE names (id INTEGER PRIMARY KEY, resource INTEGER NOT NULL, name TEXT NOT NULL, lang TEXT NOT NULL, normal TEXT NOT NULL);
+CREATE TABLE names (id INTEGER PRIMARY KEY, resource INTEGER NOT NULL, name TEXT NOT NULL, lang TEXT NOT NULL, normal TEXT NOT NULL, variant INTEGER NOT NULL);
+-- Unstemmed words of the latin texts: a prefix query is expanded into them (porter stems break native prefixes).
+CREATE TABLE words (word TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE INDEX names_normal ON names (normal);
 CREATE INDEX names_resource ON names (resource);
 CREATE VIRTUAL TABLE names_tri USING fts5(normal, tokenize = 'trigram');
@@ -223,6 +226,7 @@ def write_index(store: ox.Store, path: Path, base: str, log: Callable[[str], Non
         [("format", FORMAT_VERSION), ("base_iri", base), ("segmenter", SEGMENTER)],
     )
     fts_rows = 0
+    words: set[str] = set()
     labels: dict[str, str] = {}
     for iri in iris:
         rid = ids[iri]
@@ -250,14 +254,17 @@ def write_index(store: ox.Store, path: Path, base: str, log: Callable[[str], Non
             (rid, label_text, body_text, segment_cjk(label_text), segment_cjk(body_text)),
         )
         fts_rows += 1
+        words.update(w.lower() for w in LATIN_WORD.findall(label_text + "\n" + body_text))
         seen: set[tuple[str, str]] = set()
         # Names are for matching things people name (memberships, intervals... are not reconciled).
         for _, value, lang in literals if kind != OTHER.id else ():
-            for name in (value, *variants(value)):
+            for n, name in enumerate((value, *variants(value))):
                 normal = normalize(name)
                 if normal and (normal, lang) not in seen:
                     seen.add((normal, lang))
-                    cursor = db.execute("INSERT INTO names (resource, name, lang, normal) VALUES (?, ?, ?, ?)", (rid, name, lang, normal))
+                    cursor = db.execute(
+                        "INSERT INTO names (resource, name, lang, normal, variant) VALUES (?, ?, ?, ?, ?)", (rid, name, lang, normal, int(n > 0))
+                    )
                     db.execute("INSERT INTO names_tri (rowid, normal) VALUES (?, ?)", (cursor.lastrowid, normal))
 
     def prop(iri: str, pid: str, values: list[str]) -> None:
@@ -286,6 +293,7 @@ def write_index(store: ox.Store, path: Path, base: str, log: Callable[[str], Non
         for lang in ("en", "zh"):
             prop(iri, f"text_{lang}", [v for p, v, lg in sorted(bodies.get(iri, [])) if p == text_prop and lg == lang])
 
+    db.executemany("INSERT INTO words VALUES (?)", [(w,) for w in sorted(words)])
     db.commit()
     db.execute("INSERT INTO fts (fts) VALUES ('optimize')")
     db.execute("INSERT INTO names_tri (names_tri) VALUES ('optimize')")

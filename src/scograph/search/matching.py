@@ -13,8 +13,10 @@ _PAREN_TAIL = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
 
 
 def normalize(name: str) -> str:
-    """Casefolded, NFKC, punctuation and dashes to single spaces; no spaces between CJK characters."""
-    text = unicodedata.normalize("NFKC", name).casefold()
+    """Casefolded, without diacritics (Montréal = montreal), punctuation and dashes to single
+    spaces; no spaces between CJK characters."""
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", name).casefold())
+    text = unicodedata.normalize("NFC", "".join(ch for ch in text if not unicodedata.combining(ch)))
     text = _PUNCT.sub(" ", text).strip()
     if has_cjk(text):
         text = re.sub(r"(?<=[\u3400-\u9fff])\s+|\s+(?=[\u3400-\u9fff])", "", text)

@@ -23,6 +23,9 @@ MAX_TERMS = 16
 _PIECE = re.compile(r'"([^"]*)"|(\S+)')
 # Word characters that are not CJK ideographs (those are handled as runs).
 _WORD = re.compile(r"[^\W\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+LATIN_WORD = _WORD
+#: A prefix matches at most this many indexed words (the most common first is not known; alphabetical).
+MAX_PREFIX_WORDS = 64
 _CJK_OR_WORD = re.compile(rf"{CJK_RUN.pattern}|{_WORD.pattern}")
 
 EN_COLUMNS = "{label body}"
@@ -39,7 +42,7 @@ class Term:
     cjk: bool
     prefix: bool = False
 
-    def expression(self, labels_only: bool = False) -> str:
+    def expression(self, labels_only: bool = False, expansions: dict[str, list[str]] | None = None) -> str:
         if self.cjk:
             run = self.tokens[0]
             columns = CJK_LABEL if labels_only else CJK_COLUMNS
@@ -48,6 +51,11 @@ class Term:
                 return f'{columns} : ("{run}" * OR "{run}")'
             return f'{columns} : "{" ".join(bigrams(run))}"'
         columns = EN_LABEL if labels_only else EN_COLUMNS
+        if self.prefix and len(self.tokens) == 1 and expansions is not None:
+            # The index stores porter stems ("sustain"), so "sustainab*" cannot match natively:
+            # the prefix becomes the indexed words it starts ("sustainable", "sustainability").
+            words = expansions.get(self.tokens[0]) or [self.tokens[0]]
+            return f"{columns} : (" + " OR ".join(f'"{w}"' for w in words) + ")"
         star = " *" if self.prefix else ""
         return f'{columns} : "{" ".join(self.tokens)}"{star}'
 
@@ -66,11 +74,15 @@ class ParsedQuery:
             return self
         return ParsedQuery(tuple(t for t in self.terms if t.cjk == (lang == "zh")))
 
-    def all_of(self, labels_only: bool = False) -> str:
-        return " AND ".join(f"({t.expression(labels_only)})" for t in self.terms)
+    @property
+    def prefixes(self) -> list[str]:
+        return [t.tokens[0] for t in self.terms if t.prefix and len(t.tokens) == 1]
 
-    def any_of(self, labels_only: bool = False) -> str:
-        return " OR ".join(f"({t.expression(labels_only)})" for t in self.terms)
+    def all_of(self, expansions: dict[str, list[str]] | None = None) -> str:
+        return " AND ".join(f"({t.expression(False, expansions)})" for t in self.terms)
+
+    def any_of(self, expansions: dict[str, list[str]] | None = None) -> str:
+        return " OR ".join(f"({t.expression(False, expansions)})" for t in self.terms)
 
     @property
     def cjk_needles(self) -> list[str]:

@@ -182,7 +182,12 @@ def reconcile_one(index: SearchIndex, text: str, types: list[str], limit: int, c
         if constraints:
             c.score = round((1 - PROPERTY_WEIGHT) * c.score + PROPERTY_WEIGHT * 100 * _property_fraction(index, c, constraints), 2)
     candidates.sort(key=lambda c: (-c.score, c.iri))
-    exact = [c for c in candidates if c.score >= MATCH_SCORE]
+    # Certain: the best is an exact name (or QID) and nothing else scores as high.
+    certain = (
+        candidates[0]
+        if candidates and candidates[0].score >= MATCH_SCORE and (len(candidates) == 1 or candidates[1].score < candidates[0].score)
+        else None
+    )
     result = []
     for c in candidates[:limit]:
         other = c.label_zh if c.label_en and c.name == c.label_en else c.label_en
@@ -194,7 +199,7 @@ def reconcile_one(index: SearchIndex, text: str, types: list[str], limit: int, c
                 "description": description,
                 "type": [_type(c.kind)],
                 "score": c.score,
-                "match": len(exact) == 1 and c is exact[0],
+                "match": c is certain,
             }
         )
     return {"result": result}
