@@ -79,7 +79,7 @@ CREATE INDEX names_resource ON names (resource);
 CREATE VIRTUAL TABLE names_tri USING fts5(normal, tokenize = 'trigram');
 CREATE TABLE props (resource INTEGER NOT NULL, pid TEXT NOT NULL, ord INTEGER NOT NULL, value TEXT NOT NULL, ref INTEGER);
 CREATE INDEX props_resource ON props (resource, pid);
-CREATE INDEX props_value ON props (pid, value);
+CREATE INDEX props_wikidata ON props (value) WHERE pid = 'wikidata';
 """
 
 
