@@ -184,10 +184,7 @@ class SearchIndex:
 
     def _run(self, expression: str, parsed: ParsedQuery, kinds, page: int, per_page: int, exact: str = "") -> tuple[int, list[Hit]]:
         """One page of hits; a resource named exactly what was typed comes first (``上合组织`` -> the SCO)."""
-        where, args = "", []
-        if kinds:
-            where = f"AND r.kind IN ({', '.join('?' for _ in kinds)})"
-            args = list(kinds)
+        where, args = _kind_filter(kinds)
         total = self.db.execute(
             f"SELECT COUNT(*) FROM fts JOIN resources AS r ON r.id = fts.rowid WHERE fts MATCH ? {where}", [expression, *args]
         ).fetchone()[0]
@@ -233,10 +230,11 @@ class SearchIndex:
         if not grams:
             return []
         expression = " OR ".join('"' + g.replace('"', '""') + '"' for g in grams)
+        where, args = _kind_filter(kinds)
         rows = self.db.execute(
             "SELECT n.resource, n.name, n.normal, r.kind FROM names_tri AS t JOIN names AS n ON n.id = t.rowid "
-            "JOIN resources AS r ON r.id = n.resource WHERE names_tri MATCH ? ORDER BY bm25(names_tri) LIMIT 200",
-            (expression,),
+            f"JOIN resources AS r ON r.id = n.resource WHERE names_tri MATCH ? {where} ORDER BY bm25(names_tri) LIMIT 200",
+            (expression, *args),
         ).fetchall()
         scored = sorted(
             ((resource, name, similarity(normal, name_normal)) for resource, name, name_normal, kind in rows if not kinds or kind in kinds),
@@ -262,9 +260,11 @@ class SearchIndex:
                     terms += [f'{{cjk_label}} : "{b}"' for b in bigrams(term.tokens[0])]
                 else:
                     terms += [f'{{label}} : "{t}"' for t in term.tokens]
+            where, args = _kind_filter(kinds)
             rows = self.db.execute(
-                f"SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY bm25(fts, {', '.join(map(str, WEIGHTS))}) LIMIT 100",
-                (" OR ".join(terms),),
+                f"""SELECT fts.rowid FROM fts JOIN resources AS r ON r.id = fts.rowid WHERE fts MATCH ? {where}
+                    ORDER BY bm25(fts, {', '.join(map(str, WEIGHTS))}) LIMIT 100""",
+                (" OR ".join(terms), *args),
             ).fetchall()
             ids |= {r for (r,) in rows}
         ids |= {r for r, _, _ in self.close_names(text, kinds, limit=50)}
@@ -345,6 +345,13 @@ class SearchIndex:
             (escaped + "%", "% " + escaped + "%", *args, limit),
         ).fetchall()
         return [{"iri": iri, "kind": kind, "label_en": en, "label_zh": zh} for iri, kind, en, zh, _ in rows]
+
+
+def _kind_filter(kinds: list[str] | None) -> tuple[str, list[str]]:
+    """SQL (on ``resources AS r``) keeping only these kinds, and its arguments."""
+    if not kinds:
+        return "", []
+    return f"AND r.kind IN ({', '.join('?' for _ in kinds)})", list(kinds)
 
 
 def _first_marked_line(marked: str) -> str:
