@@ -294,3 +294,20 @@ def test_judged_queries_name_real_resources_and_keep_their_recall(index, capsys)
     with capsys.disabled():
         print(f"\njudged queries: mean recall {mean:.3f} over {len(recalls)} queries")
     assert mean >= 0.95
+
+
+def test_a_release_built_before_search_is_rebuilt_with_its_index(tmp_path):
+    import json
+
+    from scograph.build import build
+    from scograph.config import Settings
+    from tests.conftest import REPO
+
+    settings = Settings(source_root=REPO, build_dir=tmp_path / "build")
+    first = build(settings)
+    manifest = json.loads((first.path / "manifest.json").read_text("utf-8"))
+    del manifest["search"]
+    (first.path / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    (first.path / SEARCH_INDEX).unlink()
+    again = build(settings)
+    assert again.version == first.version and again.search_index_path.is_file()

@@ -189,7 +189,8 @@ def build(settings: Settings, *, force: bool = False, log: Log = lambda _msg: No
         version = _release_version(checksums, settings)
         releases = build_dir / RELEASES
         final = releases / version
-        if final.is_dir() and (final / MANIFEST).is_file() and not force:
+        # A release from before the search index existed is rebuilt rather than reused.
+        if final.is_dir() and (final / MANIFEST).is_file() and not force and Release.open(final).search_index_path is not None:
             log(f"release {version} is already built")
             _switch_current(build_dir, version)
             return Release.open(final)
