@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from difflib import get_close_matches
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from scograph.search.matching import expand_abbreviations, normalize, similarity
-from scograph.search.query import MAX_PREFIX_WORDS, ParsedQuery, parse
+from scograph.search.query import LATIN_WORD, MAX_PREFIX_WORDS, MAX_QUERY_CHARS, ParsedQuery, parse
 from scograph.search.segment import CJK_RUN, bigrams
 
 #: Column weights of bm25 (label, body, cjk_label, cjk_body): a name match beats a mention.
@@ -128,7 +129,8 @@ class SearchIndex:
         meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
         self.base_iri = meta.get("base_iri", "")
         self.segmenter = meta.get("segmenter", "")
-        self._aliases: dict[int, dict[str, str]] = {}
+        self._vocabulary: list[str] | None = None
+        self._vocabulary_set: set[str] = set()
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -183,28 +185,56 @@ class SearchIndex:
         return out
 
     def _run(self, expression: str, parsed: ParsedQuery, kinds, page: int, per_page: int, exact: str = "") -> tuple[int, list[Hit]]:
-        """One page of hits; a resource named exactly what was typed comes first (``上合组织`` -> the SCO)."""
+        """One page of hits; a resource named exactly what was typed comes first (``上合组织`` -> the SCO).
+
+        Ranking reads only rowids and scores (no join unless filtering by kind); labels and
+        highlights are fetched for the page's rows alone: highlight() on every match costs
+        more than the search itself at 1M triples (benchmarks/REPORT-search.md).
+        """
         where, args = _kind_filter(kinds)
-        total = self.db.execute(
-            f"SELECT COUNT(*) FROM fts JOIN resources AS r ON r.id = fts.rowid WHERE fts MATCH ? {where}", [expression, *args]
-        ).fetchone()[0]
+        join = "JOIN resources AS r ON r.id = fts.rowid" if kinds else ""
+        total = self.db.execute(f"SELECT COUNT(*) FROM fts {join} WHERE fts MATCH ? {where}", [expression, *args]).fetchone()[0]
         if not total or (page - 1) * per_page >= total:
             return total, []
-        rows = self.db.execute(
-            f"""SELECT r.iri, r.kind, r.url, r.label_en, r.label_zh, -bm25(fts, {', '.join(map(str, WEIGHTS))}) AS score,
-                       highlight(fts, 0, ?, ?), highlight(fts, 1, ?, ?)
-                FROM fts JOIN resources AS r ON r.id = fts.rowid WHERE fts MATCH ? {where}
-                ORDER BY r.id IN (SELECT resource FROM names WHERE normal = ?) DESC, score DESC, r.iri LIMIT ? OFFSET ?""",
-            [MARK_START, MARK_END, MARK_START, MARK_END, expression, *args, exact, per_page, (page - 1) * per_page],
-        ).fetchall()
+        bm25 = f"bm25(fts, {', '.join(map(str, WEIGHTS))})"
+        named = [r for (r,) in self.db.execute("SELECT DISTINCT resource FROM names WHERE normal = ? LIMIT 20", (exact,))] if exact else []
+        first: list[tuple[int, float]] = []
+        if named:
+            marks = ", ".join(str(int(r)) for r in named)
+            first = self.db.execute(
+                f"SELECT fts.rowid, {bm25} AS s FROM fts {join} WHERE fts MATCH ? {where} AND fts.rowid IN ({marks}) ORDER BY s, fts.rowid",
+                [expression, *args],
+            ).fetchall()
+            where += f" AND fts.rowid NOT IN ({marks})"
+        offset = (page - 1) * per_page
+        ranked = first[offset : offset + per_page]
+        rest_offset = max(0, offset - len(first))
+        rest_limit = per_page - len(ranked)
+        if rest_limit > 0:
+            ranked += self.db.execute(
+                f"SELECT fts.rowid, {bm25} AS s FROM fts {join} WHERE fts MATCH ? {where} ORDER BY s, fts.rowid LIMIT ? OFFSET ?",
+                [expression, *args, rest_limit, rest_offset],
+            ).fetchall()
+        if not ranked:
+            return total, []
+        ids = ", ".join(str(int(rid)) for rid, _ in ranked)
+        details = {
+            row[0]: row[1:]
+            for row in self.db.execute(
+                f"""SELECT fts.rowid, r.iri, r.kind, r.url, r.label_en, r.label_zh, highlight(fts, 0, ?, ?), highlight(fts, 1, ?, ?)
+                    FROM fts JOIN resources AS r ON r.id = fts.rowid WHERE fts MATCH ? AND fts.rowid IN ({ids})""",
+                [MARK_START, MARK_END, MARK_START, MARK_END, expression],
+            )
+        }
         hits = []
-        for iri, kind, url, label_en, label_zh, score, label, body in rows:
+        for rid, score in ranked:
+            iri, kind, url, label_en, label_zh, label, body = details[rid]
             label_line = _first_marked_line(mark_cjk(label, parsed.cjk_needles))
             body_line = _first_marked_line(mark_cjk(body, parsed.cjk_needles)) if body else ""
             shown = body_line if MARK_START in body_line else label_line
             hits.append(
                 Hit(
-                    iri, kind, url, label_en, label_zh, round(score, 4),
+                    iri, kind, url, label_en, label_zh, round(-score, 4),
                     lang="zh" if CJK_RUN.search(shown) else "en",
                     label_marked=label_line,
                     snippet_marked=window(body_line) if body_line else "",
@@ -213,13 +243,39 @@ class SearchIndex:
         return total, hits
 
     def _fuzzy(self, text: str, kinds: list[str] | None, lang: str | None) -> tuple[str, ParsedQuery] | None:
-        """A close name for a misspelt query (trigram candidates, best similarity >= 75)."""
-        best = self.close_names(text, kinds, limit=1, threshold=75.0)
-        if not best:
+        """The query with its unknown words replaced by the closest indexed words (``biodiversty``)."""
+        corrected = self.correct_words(text)
+        if corrected is None:
             return None
-        name = best[0][1]
-        corrected = parse(name).in_language(lang)
-        return (name, corrected) if not corrected.empty else None
+        parsed = parse(corrected).in_language(lang)
+        return (corrected, parsed) if not parsed.empty else None
+
+    def vocabulary(self) -> list[str]:
+        """Every latin word of the index (unstemmed, lower case), loaded once per index."""
+        if self._vocabulary is None:
+            self._vocabulary = [w for (w,) in self.db.execute("SELECT word FROM words")]
+            self._vocabulary_set = set(self._vocabulary)
+        return self._vocabulary
+
+    def correct_words(self, text: str) -> str | None:
+        """``text`` with each latin word the index does not have replaced by its closest word
+        (difflib ratio >= 0.8), or None when there is nothing to correct."""
+        vocabulary = self.vocabulary()
+        changed = False
+
+        def fix(match: re.Match) -> str:
+            nonlocal changed
+            word = match.group(0).lower()
+            if word in self._vocabulary_set or len(word) < 4 or word.isdigit():
+                return match.group(0)
+            close = get_close_matches(word, vocabulary, n=1, cutoff=0.8)
+            if not close:
+                return match.group(0)
+            changed = True
+            return close[0]
+
+        corrected = LATIN_WORD.sub(fix, text[:MAX_QUERY_CHARS])
+        return corrected if changed else None
 
     # -- names (reconciliation, suggest, misspellings) -------------------------------------
 
@@ -251,23 +307,19 @@ class SearchIndex:
         if QID.match(text):
             ids |= {r for (r,) in self.db.execute("SELECT resource FROM props WHERE pid = 'wikidata' AND value = ?", (text,))}
         normal = normalize(text)
-        ids |= {r for (r,) in self.db.execute("SELECT resource FROM names WHERE normal = ?", (normal,))}
-        parsed = parse(text)
-        if not parsed.empty:
-            terms = []
-            for term in parsed.terms:
-                if term.cjk:
-                    terms += [f'{{cjk_label}} : "{b}"' for b in bigrams(term.tokens[0])]
-                else:
-                    terms += [f'{{label}} : "{t}"' for t in term.tokens]
-            where, args = _kind_filter(kinds)
-            rows = self.db.execute(
-                f"""SELECT fts.rowid FROM fts JOIN resources AS r ON r.id = fts.rowid WHERE fts MATCH ? {where}
-                    ORDER BY bm25(fts, {', '.join(map(str, WEIGHTS))}) LIMIT 100""",
-                (" OR ".join(terms), *args),
-            ).fetchall()
-            ids |= {r for (r,) in rows}
-        ids |= {r for r, _, _ in self.close_names(text, kinds, limit=50)}
+        corrected = self.correct_words(text) if not CJK_RUN.search(text) else None
+        where, args = _kind_filter(kinds)
+        for name in (text, corrected) if corrected else (text,):
+            ids |= {
+                r
+                for (r,) in self.db.execute(
+                    f"SELECT n.resource FROM names AS n JOIN resources AS r ON r.id = n.resource WHERE n.normal = ? {where} LIMIT 50",
+                    (normalize(name), *args),
+                )
+            }
+            ids |= self._label_matches(name, where, args)
+        if not ids:  # nothing shares a word: names sharing trigrams (slow on big indexes, so last)
+            ids |= {r for r, _, _ in self.close_names(text, kinds, limit=50)}
         if not ids:
             return []
         marks = ", ".join("?" for _ in ids)
@@ -303,6 +355,29 @@ class SearchIndex:
             out.append(Candidate(iri, kind, label_en or label_zh or best_name, best, label_en, label_zh))
         out.sort(key=lambda c: (-c.score, c.iri))
         return out[:limit]
+
+    def _label_matches(self, text: str, where: str, args: list[str]) -> set[int]:
+        """Resources whose labels have every word of ``text`` (CJK: every bigram), else any of them."""
+        parsed = parse(text)
+        if parsed.empty:
+            return set()
+        terms = []
+        for term in parsed.terms:
+            if term.cjk:
+                terms += [f'{{cjk_label}} : "{b}"' for b in bigrams(term.tokens[0])]
+            else:
+                terms += [f'{{label}} : "{t}"' for t in term.tokens]
+        found: set[int] = set()
+        for joiner in (" AND ", " OR "):
+            rows = self.db.execute(
+                f"""SELECT fts.rowid FROM fts JOIN resources AS r ON r.id = fts.rowid WHERE fts MATCH ? {where}
+                    ORDER BY bm25(fts, {', '.join(map(str, WEIGHTS))}) LIMIT 100""",
+                (joiner.join(terms), *args),
+            ).fetchall()
+            found |= {r for (r,) in rows}
+            if len(found) >= 10 or len(terms) == 1:
+                break
+        return found
 
     # -- resources and properties ----------------------------------------------------------
 
