@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 
 from scograph.search.index import MARK_END, MARK_START, Hit, SearchIndex
 from scograph.search.kinds import KIND_BY_ID, KINDS
+from scograph.search.segment import CJK_RUN
 
 bp = Blueprint("search", __name__)
 
@@ -83,6 +84,7 @@ def hit_view(hit: Hit) -> dict:
         "url": absolute_url(hit.url),
         "lang": hit.lang or None,
         "label_html": marked_html(hit.label_marked),
+        "label_lang": "zh" if CJK_RUN.search(hit.label_marked) else "en",
         "snippet": marked_html(hit.snippet_marked),
         "score": hit.score,
     }
