@@ -311,3 +311,26 @@ def test_a_release_built_before_search_is_rebuilt_with_its_index(tmp_path):
     (first.path / SEARCH_INDEX).unlink()
     again = build(settings)
     assert again.version == first.version and again.search_index_path.is_file()
+
+
+def test_search_benchmark_still_runs(tmp_path):
+    """benchmarks/search_bench.py at its smallest size: every section of the committed report is produced."""
+    import json
+
+    from tests.conftest import REPO
+
+    report, results = tmp_path / "report.md", tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "search_bench.py"), "--triples", "3000", "--workdir", str(tmp_path / "work"),
+         "--report", str(report), "--results", str(results)],
+        capture_output=True, text=True, timeout=300, cwd=REPO,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    data = json.loads(results.read_text("utf-8"))
+    assert len(data["relevance"]["queries"]) >= 40 and data["relevance"]["mean"]["recall"] > 0.9
+    assert data["segmenters"]["methods"]["character bigrams (shipped)"]["recall"] == 1.0
+    assert data["segmenters"]["methods"]["SQLite trigram tokenizer"]["zero_recall_queries"]  # the 2-character queries
+    assert data["latency"]["search_ms"]["n"] > 0 and data["reconciliation"]["false_matches_for_absent"] == 0
+    text = report.read_text("utf-8")
+    for heading in ("## Relevance on the judged set", "## Chinese segmentation", "## Reconciliation", "## Latency at 3,000"):
+        assert heading in text
