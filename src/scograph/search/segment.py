@@ -2,12 +2,14 @@
 
 Every run of CJK characters is indexed as its overlapping character bigrams
 ("生物多样性" -> "生物 物多 多样 样性"); a query run becomes the phrase of its
-bigrams, so it matches exactly the texts that contain it as a substring. A
-dictionary segmenter (jieba) was measured against this on the judged queries
-(benchmarks/REPORT-search.md): it loses hits whose query is not one of its
-words (`上合组织` inside a longer compound, 2-character words split
-differently in context), needs a 20 MB dictionary and a second of start-up.
-SQLite's own trigram tokenizer cannot match 2-character queries at all.
+bigrams, so it matches exactly the texts that contain it as a substring.
+Chosen on the judged queries (benchmarks/REPORT-search.md): bigrams and jieba
+(``cut_for_search``) both found every text containing each of the 18 Chinese
+queries; SQLite's trigram tokenizer found nothing for the 2-character ones
+(`绿色`, `气候`…) and unsegmented unicode61 missed most. Bigrams need no
+dependency (jieba is a 42 MB package whose dictionary takes 1.7-4 s to load
+here) and cannot miss a substring the way a dictionary segmenter can when a
+word is cut differently in context.
 
 English is left to FTS5's ``porter unicode61`` tokenizer (stemming, case and
 diacritics folding); only CJK runs are rewritten here.
