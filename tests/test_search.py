@@ -334,3 +334,11 @@ def test_search_benchmark_still_runs(tmp_path):
     text = report.read_text("utf-8")
     for heading in ("## Relevance on the judged set", "## Chinese segmentation", "## Reconciliation", "## Latency at 3,000"):
         assert heading in text
+
+
+def test_home_page_documents_search_and_reconciliation(client):
+    html = client.get("/", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert 'href="http://localhost/search?q=绿色"' in html
+    assert 'id="reconcile"' in html and "http://localhost/reconcile" in html
+    # The manifest's documentation link points at that section.
+    assert client.get("/reconcile").get_json()["documentation"] == "http://localhost/#reconcile"
