@@ -296,8 +296,8 @@ def test_extend_returns_the_stores_values(client, store):
 
 def test_partial_dates_stay_strings(client, store):
     rows = store.select(
-        f"""SELECT ?s ?v WHERE {{ ?s <http://www.w3.org/ns/org#hasMembership>/<http://www.w3.org/ns/org#memberDuring>/
-        <http://www.w3.org/2006/time#hasBeginning>/<http://www.w3.org/2006/time#inXSDgYear> ?v }} LIMIT 1"""
+        """SELECT ?s ?v WHERE { ?s <http://www.w3.org/ns/org#hasMembership>/<http://www.w3.org/ns/org#memberDuring>/
+        <http://www.w3.org/2006/time#hasBeginning>/<http://www.w3.org/2006/time#inXSDgYear> ?v } LIMIT 1"""
     )
     state, year = str(rows[0]["s"]), str(rows[0]["v"])
     body = client.post("/reconcile", data={"extend": json.dumps({"ids": [state], "properties": [{"id": "membership_start"}]})}).get_json()

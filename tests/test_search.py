@@ -171,7 +171,7 @@ def test_paging(client):
     assert len(first["hits"]) == 3 and len(second["hits"]) == 3
     assert not {h["id"] for h in first["hits"]} & {h["id"] for h in second["hits"]}
     assert first["next"].endswith("page=2&per_page=3") and first["previous"] is None
-    beyond = client.get(f"/search?q=green&per_page=100&page=2", headers=JSON).get_json()
+    beyond = client.get("/search?q=green&per_page=100&page=2", headers=JSON).get_json()
     assert beyond["hits"] == [] and beyond["total"] == first["total"]
 
 

@@ -233,7 +233,6 @@ def write_index(store: ox.Store, path: Path, base: str, log: Callable[[str], Non
     )
     fts_rows = 0
     words: set[str] = set()
-    labels: dict[str, str] = {}
     for iri in iris:
         rid = ids[iri]
         literals = sorted(names.get(iri, []))
@@ -245,7 +244,6 @@ def write_index(store: ox.Store, path: Path, base: str, log: Callable[[str], Non
         else:
             url = page_path(base, iri)
         label_en, label_zh = _display_label(literals, "en"), _display_label(literals, "zh")
-        labels[iri] = label_en or label_zh or (literals[0][1] if literals else iri)
         summary = next((v for _, v, lg in texts if lg == "en"), None) or next((v for _, v, _lg in texts), None)
         db.execute(
             "INSERT INTO resources VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -30,8 +30,6 @@ _CJK_OR_WORD = re.compile(rf"{CJK_RUN.pattern}|{_WORD.pattern}")
 
 EN_COLUMNS = "{label body}"
 CJK_COLUMNS = "{cjk_label cjk_body}"
-EN_LABEL = "{label}"
-CJK_LABEL = "{cjk_label}"
 
 
 @dataclass(frozen=True)
@@ -42,15 +40,15 @@ class Term:
     cjk: bool
     prefix: bool = False
 
-    def expression(self, labels_only: bool = False, expansions: dict[str, list[str]] | None = None) -> str:
+    def expression(self, expansions: dict[str, list[str]] | None = None) -> str:
         if self.cjk:
             run = self.tokens[0]
-            columns = CJK_LABEL if labels_only else CJK_COLUMNS
+            columns = CJK_COLUMNS
             if len(run) == 1:
                 # One character: bigrams starting with it, or the character standing alone.
                 return f'{columns} : ("{run}" * OR "{run}")'
             return f'{columns} : "{" ".join(bigrams(run))}"'
-        columns = EN_LABEL if labels_only else EN_COLUMNS
+        columns = EN_COLUMNS
         if self.prefix and len(self.tokens) == 1 and expansions is not None:
             # The index stores porter stems ("sustain"), so "sustainab*" cannot match natively:
             # the prefix becomes the indexed words it starts ("sustainable", "sustainability").
@@ -79,10 +77,10 @@ class ParsedQuery:
         return [t.tokens[0] for t in self.terms if t.prefix and len(t.tokens) == 1]
 
     def all_of(self, expansions: dict[str, list[str]] | None = None) -> str:
-        return " AND ".join(f"({t.expression(False, expansions)})" for t in self.terms)
+        return " AND ".join(f"({t.expression(expansions)})" for t in self.terms)
 
     def any_of(self, expansions: dict[str, list[str]] | None = None) -> str:
-        return " OR ".join(f"({t.expression(False, expansions)})" for t in self.terms)
+        return " OR ".join(f"({t.expression(expansions)})" for t in self.terms)
 
     @property
     def cjk_needles(self) -> list[str]:
