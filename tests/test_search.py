@@ -17,7 +17,8 @@ import pytest
 import requests
 
 from scograph.publish import publish
-from scograph.search.index import MARK_START, SearchIndex
+from scograph.search.highlight import MARK_START
+from scograph.search.index import SearchIndex
 from scograph.search.indexer import SEARCH_INDEX, write_index
 from scograph.web.app import create_app
 from tests.processes import free_port, stop, wait_until_ready

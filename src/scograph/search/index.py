@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from difflib import get_close_matches
 import threading
+from difflib import get_close_matches
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scograph.search.highlight import MARK_END, MARK_START, first_marked_line, mark_cjk, window
 from scograph.search.matching import expand_abbreviations, normalize, similarity
 from scograph.search.query import LATIN_WORD, MAX_PREFIX_WORDS, MAX_QUERY_CHARS, ParsedQuery, parse
 from scograph.search.segment import CJK_RUN, bigrams
 
 #: Column weights of bm25 (label, body, cjk_label, cjk_body): a name match beats a mention.
 WEIGHTS = (8.0, 1.0, 8.0, 1.0)
-MARK_START, MARK_END = "\ue000", "\ue001"
-SNIPPET_CHARS = 220
 VARIANT_SCORE = 99.5
 QID = re.compile(r"^Q[1-9][0-9]*$")
 
@@ -64,58 +63,6 @@ class Candidate:
     label_en: str | None = None
     label_zh: str | None = None
     properties: dict[str, list[str]] = field(default_factory=dict)
-
-
-def mark_cjk(marked: str, needles: list[str]) -> str:
-    """Add marks around every occurrence of the CJK needles in an FTS5-highlighted string."""
-    plain, flags, inside = [], [], False
-    for ch in marked:
-        if ch == MARK_START:
-            inside = True
-        elif ch == MARK_END:
-            inside = False
-        else:
-            plain.append(ch)
-            flags.append(inside)
-    text = "".join(plain)
-    for needle in needles:
-        for m in re.finditer(re.escape(needle), text):
-            for i in range(m.start(), m.end()):
-                flags[i] = True
-    out, inside = [], False
-    for ch, flag in zip(text, flags):
-        if flag != inside:
-            out.append(MARK_START if flag else MARK_END)
-            inside = flag
-        out.append(ch)
-    if inside:
-        out.append(MARK_END)
-    return "".join(out)
-
-
-def window(marked: str, size: int = SNIPPET_CHARS) -> str:
-    """A passage of about ``size`` characters around the first mark (marks kept balanced)."""
-    visible = marked.replace(MARK_START, "").replace(MARK_END, "")
-    if len(visible) <= size:
-        return marked
-    first = marked.find(MARK_START)
-    start = max(0, first - size // 4) if first >= 0 else 0
-    # Walk the marked string, counting visible characters, so marks never split.
-    out, count, seen, inside = [], 0, 0, False
-    for ch in marked:
-        if ch in (MARK_START, MARK_END):
-            if seen >= start:
-                out.append(ch)
-            inside = ch == MARK_START
-            continue
-        if seen >= start and count < size:
-            out.append(ch)
-            count += 1
-        seen += 1
-    if inside or (out and out.count(MARK_START) > out.count(MARK_END)):
-        out.append(MARK_END)
-    text = "".join(out)
-    return ("…" if start > 0 else "") + text + ("…" if start + size < len(visible) else "")
 
 
 class SearchIndex:
@@ -229,8 +176,8 @@ class SearchIndex:
         hits = []
         for rid, score in ranked:
             iri, kind, url, label_en, label_zh, label, body = details[rid]
-            label_line = _first_marked_line(mark_cjk(label, parsed.cjk_needles))
-            body_line = _first_marked_line(mark_cjk(body, parsed.cjk_needles)) if body else ""
+            label_line = first_marked_line(mark_cjk(label, parsed.cjk_needles))
+            body_line = first_marked_line(mark_cjk(body, parsed.cjk_needles)) if body else ""
             shown = body_line if MARK_START in body_line else label_line
             hits.append(
                 Hit(
@@ -427,12 +374,6 @@ def _kind_filter(kinds: list[str] | None) -> tuple[str, list[str]]:
     if not kinds:
         return "", []
     return f"AND r.kind IN ({', '.join('?' for _ in kinds)})", list(kinds)
-
-
-def _first_marked_line(marked: str) -> str:
-    """The first line with a mark (each label or text is a line), else the first line."""
-    lines = marked.split("\n")
-    return next((line for line in lines if MARK_START in line), lines[0])
 
 
 def _aliases(names: list[tuple[str, str]], label_en: str | None) -> dict[str, str]:

@@ -15,7 +15,8 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from markupsafe import Markup, escape
 
-from scograph.search.index import MARK_END, MARK_START, Hit, SearchIndex
+from scograph.search.highlight import MARK_END, MARK_START
+from scograph.search.index import Hit, SearchIndex
 from scograph.search.kinds import KIND_BY_ID, KINDS
 from scograph.search.segment import CJK_RUN
 
