@@ -218,7 +218,8 @@ def test_ten_kilobytes_of_input_is_refused_not_parsed(client):
 
 
 def test_every_page_has_the_search_box(client):
-    for url in ["/", "/doc/document/2024/green-development-initiative", "/doc/state/chn", "/browse", "/downloads", "/search"]:
+    for url in ["/", "/doc/document/2024/green-development-initiative", "/doc/state/chn", "/browse", "/downloads", "/search",
+                "/sparql", "/ontology", "/doc/state/atlantis"]:
         html = client.get(url, headers={"Accept": "text/html"}).get_data(as_text=True)
         assert 'action="http://localhost/search"' in html and 'name="q"' in html, url
 
