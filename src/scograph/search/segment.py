@@ -7,7 +7,7 @@ Chosen on the judged queries (benchmarks/REPORT-search.md): bigrams and jieba
 (``cut_for_search``) both found every text containing each of the 18 Chinese
 queries; SQLite's trigram tokenizer found nothing for the 2-character ones
 (`绿色`, `气候`…) and unsegmented unicode61 missed most. Bigrams need no
-dependency (jieba is a 42 MB package whose dictionary takes 1.7-4 s to load
+dependency (jieba is a 42 MB package whose dictionary took 0.8-4 s to load
 here) and cannot miss a substring the way a dictionary segmenter can when a
 word is cut differently in context.
 
