@@ -72,7 +72,7 @@ def test_manifest_validates_and_names_every_service(client):
     types = {t["id"] for t in manifest["defaultTypes"]}
     assert {"document", "clause", "instrument", "event", "organisation", "state", "place", "topic", "gbf-target", "sdg"} <= types
     for service in ("entity", "type", "property"):
-        assert manifest["suggest"][service]["service_url"] == "http://localhost/reconcile"
+        assert manifest["suggest"][service]["service_url"] == BASE + "reconcile"  # absolute (the spec): the public URL, not Host
     assert r.headers["Access-Control-Allow-Origin"] == "*"
 
 
@@ -251,7 +251,7 @@ def test_preview_is_a_small_html_card(client):
 
 def test_view_redirects_to_the_page(client):
     r = client.get("/reconcile/view", query_string={"id": DOC + "/clause/op-3"})
-    assert r.status_code == 303 and r.headers["Location"] == "http://localhost/doc/document/2024/green-development-initiative#op-3"
+    assert r.status_code == 303 and r.headers["Location"] == "/doc/document/2024/green-development-initiative#op-3"
 
 
 def test_propose_properties(client):

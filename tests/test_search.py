@@ -145,7 +145,7 @@ def test_json_hits_have_id_labels_kind_snippet_and_score(client):
         assert hit["id"].startswith(DOC + "/clause/") and hit["kind"] == "clause"
         assert hit["labels"]["en"] and hit["labels"]["zh"]
         assert "<mark>绿色</mark>" in hit["snippet"] and isinstance(hit["score"], float)
-        assert hit["url"].startswith("http://localhost/doc/document/2024/green-development-initiative#")
+        assert hit["url"].startswith(BASE + "doc/document/2024/green-development-initiative#")  # absolute: the public URL
     scores = [h["score"] for h in body["hits"]]
     assert scores == sorted(scores, reverse=True)
 
@@ -153,7 +153,7 @@ def test_json_hits_have_id_labels_kind_snippet_and_score(client):
 def test_clause_hit_lands_on_its_anchor_in_the_document_page(client):
     hit = next(h for h in client.get("/search?q=废弃物&kind=clause", headers=JSON).get_json()["hits"])
     page, anchor = hit["url"].split("#")
-    html = client.get(page.replace("http://localhost", ""), headers={"Accept": "text/html"}).get_data(as_text=True)
+    html = client.get(page.replace(BASE, "/"), headers={"Accept": "text/html"}).get_data(as_text=True)
     assert f'id="{anchor}"' in html
 
 
@@ -162,7 +162,21 @@ def test_html_results_have_kind_label_highlight_and_link(client):
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and r.mimetype == "text/html"
     assert '<span class="kind">clause</span>' in html and "<mark>waste</mark>" in html
-    assert 'href="http://localhost/doc/document/2024/green-development-initiative#op-4"' in html
+    assert 'href="/doc/document/2024/green-development-initiative#op-4"' in html  # links are relative
+
+
+def test_lang_is_the_interface_language_and_text_filters_the_matches(client):
+    """``lang`` chooses the interface (as on every page, and the search forms carry it); ``text`` filters."""
+    zh = client.get("/search?q=wastes&lang=zh", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert '<html lang="zh">' in zh and "<mark>waste</mark>" in zh  # English matches on a Chinese page
+    assert '<input type="hidden" name="lang" value="zh">' in zh and '<select name="text"' in zh
+    assert 'href="/doc/document/2024/green-development-initiative?lang=zh#op-4"' in zh
+    assert search_ids_json(client, "q=wastes&text=zh") == [] and search_ids_json(client, "q=wastes&text=en")
+    assert search_ids_json(client, "q=wastes&lang=zh") == search_ids_json(client, "q=wastes")
+
+
+def search_ids_json(client, params: str) -> list[str]:
+    return [h["id"] for h in client.get("/search?" + params, headers=JSON).get_json()["hits"]]
 
 
 def test_paging(client):
@@ -184,7 +198,7 @@ def test_paging(client):
         ("q=x&page=101", "page"),
         ("q=x&per_page=1000", "per_page"),
         ("q=x&kind=planet", "kind"),
-        ("q=x&lang=fr", "lang"),
+        ("q=x&text=fr", "text"),
         ("q=" + "a" * 401, "q"),
         ("q=" + "绿" * 10_000, "q"),
         ("q=", "q"),
@@ -221,7 +235,7 @@ def test_every_page_has_the_search_box(client):
     for url in ["/", "/doc/document/2024/green-development-initiative", "/doc/state/chn", "/browse", "/downloads", "/search",
                 "/sparql", "/ontology", "/doc/state/atlantis"]:
         html = client.get(url, headers={"Accept": "text/html"}).get_data(as_text=True)
-        assert 'action="http://localhost/search"' in html and 'name="q"' in html, url
+        assert 'action="/search"' in html and 'name="q"' in html, url
 
 
 def test_app_without_an_index_answers_503_with_a_reason(store, tmp_path):
@@ -340,7 +354,7 @@ def test_search_benchmark_still_runs(tmp_path):
 
 def test_home_page_documents_search_and_reconciliation(client):
     html = client.get("/", headers={"Accept": "text/html"}).get_data(as_text=True)
-    assert 'href="http://localhost/search?q=绿色"' in html
-    assert 'id="reconcile"' in html and "http://localhost/reconcile" in html
+    assert 'href="/search?q=%E7%BB%BF%E8%89%B2"' in html
+    assert 'id="reconcile"' in html and f"<code>{BASE}reconcile</code>" in html  # shown to copy: the public URL
     # The manifest's documentation link points at that section.
-    assert client.get("/reconcile").get_json()["documentation"] == "http://localhost/#reconcile"
+    assert client.get("/reconcile").get_json()["documentation"] == BASE + "#reconcile"

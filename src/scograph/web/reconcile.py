@@ -12,6 +12,11 @@ Type ids are the kind ids of :mod:`scograph.search.kinds` (``state``, ``instrume
 entity ids are the resources' IRIs. Everything is read from the release's search index,
 so reconciliation works the same with ``serve --store URL``. CORS comes from
 :mod:`scograph.web.http`; limits below keep one request cheap.
+
+The manifest's service URLs must be absolute (the spec), so they come from the
+public URL (:func:`scograph.web.origin.public_root`), never the request's ``Host``;
+``/view`` redirects to a relative path. The JSON is for programs and stays in
+English; the preview card is a page and speaks the reader's language.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from scograph import __version__
 from scograph.search.index import Candidate, SearchIndex
 from scograph.search.kinds import EXTENSION_PROPERTIES, KIND_BY_ID, KINDS, PROPERTY_BY_ID
 from scograph.search.matching import normalize
-from scograph.web.search import absolute_url, search_index
+from scograph.web import origin
+from scograph.web.search import error_text, search_index
 
 bp = Blueprint("reconcile", __name__, url_prefix="/reconcile")
 
@@ -75,13 +81,13 @@ def _type(kind_id: str) -> dict:
 
 def manifest() -> dict:
     base = search_index().base_iri
-    root = request.url_root + "reconcile"
+    root = origin.public_root() + "reconcile"
     return {
         "versions": ["0.1", "0.2"],
         "name": "scograph: SCO green development policy documents",
         "identifierSpace": base + "id/",
         "schemaSpace": base + "ontology#",
-        "documentation": request.url_root + "#reconcile",
+        "documentation": origin.public_root() + "#reconcile",
         "serviceVersion": __version__,
         "defaultTypes": [_type(k.id) for k in KINDS],
         "view": {"url": root + "/view?id={{id}}"},
@@ -320,10 +326,10 @@ def suggest_property() -> Response:
 def _resource_or_404() -> dict:
     iri = request.args.get("id") or ""
     if not iri:
-        abort(400, description="The id parameter is required: an entity id (IRI) from a reconciliation result.")
+        abort(400, description=error_text("reconcile.error.no_id"))
     resource = search_index().resource(iri)
     if resource is None:
-        abort(404, description=f"No entity {iri[:200]} in this release.")
+        abort(404, description=error_text("reconcile.error.unknown_id", iri=iri[:200]))
     return resource
 
 
@@ -336,10 +342,10 @@ def preview() -> str:
         r=r,
         kind=KIND_BY_ID[r["kind"]],
         summary=summary if len(summary) <= 300 else summary[:300] + "…",
-        url=absolute_url(r["url"]),
+        href=origin.link_root() + r["url"],
     )
 
 
 @bp.get("/view")
 def view() -> Response:
-    return redirect(absolute_url(_resource_or_404()["url"]), code=303)
+    return redirect(origin.link_root() + _resource_or_404()["url"], code=303)
