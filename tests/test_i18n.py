@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
+from scograph.search.kinds import KIND_BY_ID
 from scograph.web.app import create_app
 from scograph.web.i18n import LANGUAGES
 from scograph.web.i18n.messages import MESSAGES, SCRIPT_MESSAGES
@@ -39,6 +40,15 @@ PAGE_KINDS = {
     "browse a kind": "/browse?class=" + quote("http://www.w3.org/2004/02/skos/core#Concept", safe=""),
     "search": "/browse?q=biodiversity",
     "search without hits": "/browse?q=zzzzqqq",
+    "full-text search page": "/search",
+    "full-text search": "/search?q=" + quote("绿色"),
+    "full-text search in English": "/search?q=wastes&kind=clause",
+    "full-text search without hits": "/search?q=zzzzqqq",
+    "full-text search, spelling corrected": "/search?q=biodiversty",
+    "full-text search, some words": "/search?q=" + quote("biodiversity zzzzqqq"),
+    "full-text search, bad parameter": "/search?q=green&page=0",
+    "reconciliation preview": "/reconcile/preview?id=" + quote("https://w3id.org/scograph/id/state/kaz", safe=""),
+    "reconciliation preview, unknown id": "/reconcile/preview?id=" + quote("https://w3id.org/scograph/id/state/none", safe=""),
     "downloads": "/downloads",
     "ontology": "/ontology",
     "shapes": "/shapes",
@@ -52,7 +62,8 @@ PAGE_KINDS = {
     "403": "/update",
 }
 #: Pages answered with an error status, and that status.
-STATUS = {"query error": 400, "404": 404, "400": 400, "403": 403}
+STATUS = {"query error": 400, "404": 404, "400": 400, "403": 403, "full-text search, bad parameter": 400,
+          "reconciliation preview, unknown id": 404}
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +138,8 @@ def _english_leftovers(texts: list[str]) -> list[tuple[str, str]]:
     # IRIs, prefixed names (``eli:cites``), paths and file names are identifiers, not words.
     joined = re.sub(r"\S*[:/=]\S*|\S*\.\w{2,}\b", " ", "\n".join(texts))
     found = []
-    for key, entry in {**MESSAGES, **TERMS}.items():
+    kinds = {f"kind {k.id}": {"en": k.en, "zh": k.zh} for k in KIND_BY_ID.values()}  # the search's kind names
+    for key, entry in {**MESSAGES, **TERMS, **kinds}.items():
         for fragment in _fragments(entry["en"]):
             if fragment in entry["zh"]:
                 continue  # a technical word both languages use (SPARQL, JSON-LD, ...)
@@ -230,7 +242,8 @@ def test_the_303_from_an_id_keeps_the_chosen_language(client):
 
 
 def test_links_and_forms_carry_the_chosen_language(client):
-    pages = ["/", f"/doc/{DOC}", "/doc/state/chn", "/browse", "/browse?q=china", "/downloads", "/sparql", "/id/policy-document"]
+    pages = ["/", f"/doc/{DOC}", "/doc/state/chn", "/browse", "/browse?q=china", "/downloads", "/sparql", "/id/policy-document",
+             "/search?q=green", "/reconcile/preview?id=" + quote("https://w3id.org/scograph/id/state/kaz", safe="")]
     checked = 0
     for url in pages:
         html = _get(client, url + ("&" if "?" in url else "?") + "lang=zh").data.decode()

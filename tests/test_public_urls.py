@@ -97,11 +97,31 @@ REQUESTS: list[tuple[str, str, dict, int]] = [
     ("GET", "/doc/state/chn", {"Accept": "image/png"}, 406),
     ("OPTIONS", "/sparql", {"Origin": "https://elsewhere.example", "Access-Control-Request-Method": "POST"}, 200),
     ("GET", "/healthz", {}, 200),
+    ("GET", "/search", {"Accept": HTML}, 200),
+    ("GET", "/search?q=" + quote("绿色"), {"Accept": HTML}, 200),
+    ("GET", "/search?q=green&per_page=3&page=2", {"Accept": HTML}, 200),  # previous and next links
+    ("GET", "/search?q=zzzzqqq", {"Accept": HTML}, 200),
+    ("GET", "/search?q=green&per_page=3&page=2", {"Accept": "application/json"}, 200),  # url, next, previous
+    ("GET", "/search?q=green&page=0", {"Accept": "application/json"}, 400),
+    ("GET", "/reconcile", {}, 200),  # the manifest
+    ("GET", "/reconcile?callback=cb", {}, 200),  # JSONP, as OpenRefine asks
+    ("POST", "/reconcile", {"Content-Type": "application/x-www-form-urlencoded"}, 200),  # a batch
+    ("GET", "/reconcile/preview?id=" + quote(BASE + "id/state/kaz", safe=""), {"Accept": HTML}, 200),
+    ("GET", "/reconcile/preview?id=" + quote(BASE + "id/state/none", safe=""), {"Accept": HTML}, 404),
+    ("GET", "/reconcile/view?id=" + quote(BASE + "id/state/kaz", safe=""), {}, 303),
+    ("GET", "/reconcile/suggest/entity?prefix=Kaz", {}, 200),
+    ("GET", "/reconcile/suggest/type?prefix=sta", {}, 200),
+    ("GET", "/reconcile/suggest/property?prefix=wiki", {}, 200),
+    ("GET", "/reconcile/properties?type=state", {}, 200),
 ]
+#: The bodies of the POSTs that are not a SPARQL query.
+POST_BODIES = {
+    "/reconcile": "queries=" + quote('{"q0": {"query": "Kazakhstan", "type": "state"}, "q1": {"query": "上合组织"}}'),
+}
 
 
 def _send(url: str, method: str, path: str, headers: dict) -> requests.Response:
-    data = SELECT.encode() if method == "POST" else None
+    data = POST_BODIES.get(path, SELECT).encode() if method == "POST" else None
     return requests.request(method, url + path, headers=headers, data=data, allow_redirects=False, timeout=30)
 
 
@@ -178,10 +198,14 @@ def test_links_and_redirects_are_relative(hostile_answers):
                 assert response.headers[name].startswith("/") and not response.headers[name].startswith("//"), (path, name, response.headers[name])
         for target in re.findall(r"<([^>]*)>", response.headers.get("Link", "")):
             assert target.startswith("/") and not target.startswith("//"), (path, target)
-    page = next(r for m, p, h, s, r in hostile_answers if p == f"/doc/{DOC}" and s == 200)
-    hrefs = re.findall(r'(?:href|src|action)="([^"]+)"', page.text)
-    local = [h for h in hrefs if not h.startswith(("http://", "https://", "#", "mailto:", "?"))]  # ?lang=zh: this page
-    assert local and all(h.startswith("/") and not h.startswith("//") for h in local), local[:5]
+    pages = [f"/doc/{DOC}", "/search?q=" + quote("绿色"), "/search?q=green&per_page=3&page=2",
+             "/reconcile/preview?id=" + quote(BASE + "id/state/kaz", safe="")]
+    for path in pages:
+        page = next(r for m, p, h, s, r in hostile_answers if p == path and s == 200 and h.get("Accept") == HTML)
+        hrefs = re.findall(r'(?:href|src|action)="([^"]+)"', page.text)
+        assert not [h for h in hrefs if h.startswith("http://127.0.0.1")], (path, "an absolute link to this server")
+        local = [h for h in hrefs if not h.startswith(("http://", "https://", "#", "mailto:", "?"))]  # ?lang=zh: this page
+        assert local and all(h.startswith("/") and not h.startswith("//") for h in local), (path, local[:5])
 
 
 def test_absolute_urls_use_the_public_url_of_a_loopback_server(server, hostile_answers):
@@ -197,6 +221,22 @@ def test_absolute_urls_use_the_public_url_of_a_loopback_server(server, hostile_a
     assert "https://127.0.0.1" not in by_path["/sitemap.xml", None].text
     # Link-building templates got the same answer: the page shows the endpoint's real address.
     assert f"<code>{public}sparql</code>" in by_path["/", HTML].text
+    assert f"<code>{public}reconcile</code>" in by_path["/", HTML].text
+    # Search's JSON and the reconciliation manifest must be absolute (programs, the spec): the public URL.
+    found = by_path["/search?q=green&per_page=3&page=2", "application/json"].json()
+    assert found["hits"] and all(h["url"].startswith(public + "doc/") for h in found["hits"])
+    assert found["next"].startswith(public + "search?") and found["previous"].startswith(public + "search?")
+    manifest = by_path["/reconcile", None].json()
+    assert manifest["preview"]["url"] == public + "reconcile/preview?id={{id}}"
+    assert manifest["view"]["url"] == public + "reconcile/view?id={{id}}"
+    assert {s["service_url"] for s in manifest["suggest"].values()} == {public + "reconcile"}
+    assert manifest["documentation"] == public + "#reconcile"
+    assert by_path["/reconcile?callback=cb", None].text.startswith("/**/cb(") and f'"{public}reconcile"' in by_path["/reconcile?callback=cb", None].text
+    batch = next(r for m, p, h, st, r in hostile_answers if m == "POST" and p == "/reconcile").json()
+    assert batch["q0"]["result"][0]["id"] == BASE + "id/state/kaz" and batch["q0"]["result"][0]["match"]
+    # Pages link relatively, with the search's paging links among them.
+    page = by_path["/search?q=green&per_page=3&page=2", HTML].text
+    assert 'rel="prev" href="/search?q=green&amp;page=1&amp;per_page=3"' in page and 'action="/search"' in page
 
 
 def test_trusted_proxy_headers_decide_the_absolute_urls(settings, release, tmp_path):
@@ -230,6 +270,15 @@ def test_a_configured_public_url_is_used_and_carries_its_path(settings, release,
         assert redirect.headers["Location"] == f"/sco/doc/{DOC}.ttl"
         description = requests.get(srv.url + "/sparql", headers={**HOSTILE_HEADERS, "Accept": TURTLE}, timeout=30).text
         assert f"<{public}sparql>" in description and HOSTILE not in description
+        # Search and reconciliation: links under the configured path, absolute URLs under the public URL.
+        found = requests.get(srv.url + "/search?q=" + quote("绿色"), headers={**HOSTILE_HEADERS, "Accept": "application/json"}, timeout=30).json()
+        assert found["hits"] and all(h["url"].startswith(public + "doc/") for h in found["hits"])
+        page = requests.get(srv.url + "/search?q=" + quote("绿色"), headers={**HOSTILE_HEADERS, "Accept": HTML}, timeout=30).text
+        assert 'action="/sco/search"' in page and 'href="/sco/doc/' in page and HOSTILE not in page
+        manifest = requests.get(srv.url + "/reconcile", headers=HOSTILE_HEADERS, timeout=30).json()
+        assert manifest["preview"]["url"] == public + "reconcile/preview?id={{id}}"
+        view = requests.get(srv.url + "/reconcile/view?id=" + quote(BASE + "id/state/kaz", safe=""), headers=HOSTILE_HEADERS, allow_redirects=False, timeout=30)
+        assert view.status_code == 303 and view.headers["Location"] == "/sco/doc/state/kaz"
 
 
 def _run_refused(args: list[str], env: dict | None, cwd: Path) -> subprocess.CompletedProcess:

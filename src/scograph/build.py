@@ -36,6 +36,7 @@ from scograph.description import (
 )
 from scograph.jsonld import jsonld_context, write_compacted_jsonld
 from scograph.namespaces import PREFIXES, graph_iri
+from scograph.search.indexer import SEARCH_INDEX, write_index
 from scograph.release import CURRENT, MANIFEST, RELEASES, STORE_DIR, Release
 from scograph.sources import SourceError, SourceSet, load_source_set, parse_turtle_file, turtle_files
 from scograph.validate import ShapesError, ValidationOutcome
@@ -262,7 +263,8 @@ def _build(settings: Settings, *, force: bool, log: Log) -> Release:
         version = _release_version(checksums, settings)
         releases = build_dir / RELEASES
         final = releases / version
-        if final.is_dir() and (final / MANIFEST).is_file() and not force:
+        # A release from before the search index existed is rebuilt rather than reused.
+        if final.is_dir() and (final / MANIFEST).is_file() and not force and Release.open(final).search_index_path is not None:
             log(f"release {version} is already built")
             _switch_current(build_dir, version)
             return Release.open(final)
@@ -376,6 +378,9 @@ def _write_release(
     store.flush()
     store.optimize()
     loaded = len(store)
+    # The search index is read from the loaded store; it is not a dump, so it is listed apart
+    # (manifest "search") and not in SHA256SUMS/VoID, which describe the data's distributions.
+    search = write_index(store, out / SEARCH_INDEX, base, log)
     del store  # closes RocksDB before the directory is renamed
     if loaded != len(quads):
         raise BuildError(f"store holds {loaded} quads, expected {len(quads)}")
@@ -390,6 +395,7 @@ def _write_release(
         "quads": len(quads),
         "files": files,
         "store": STORE_DIR,
+        "search": {"file": SEARCH_INDEX, "bytes": (out / SEARCH_INDEX).stat().st_size, "sha256": _sha256(out / SEARCH_INDEX), **search},
         "validation": {"violations": len(outcome.violations), "warnings": len(outcome.warnings)},
     }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", "utf-8")

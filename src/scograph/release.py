@@ -13,6 +13,7 @@ Layout of a build directory (``./build`` by default)::
         validation-report.{ttl,txt}     the SHACL report the release passed
         SHA256SUMS
         store/                          Oxigraph store loaded from scograph.nq
+        search.sqlite                   full-text and name index (SQLite FTS5), see scograph.search
 
 Everything in a release is immutable; a new build makes a new directory.
 """
@@ -68,6 +69,12 @@ class Release:
     @property
     def store_path(self) -> Path:
         return self.path / STORE_DIR
+
+    @property
+    def search_index_path(self) -> Path | None:
+        """The release's search index, or None for a release built before search existed."""
+        entry = self.manifest.get("search")
+        return self.path / entry["file"] if entry else None
 
     @property
     def graphs(self) -> dict[str, int]:

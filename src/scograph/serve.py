@@ -183,7 +183,9 @@ class ScographServer(BaseApplication):
     def load(self):
         _configure_logging(self.options.log_level)
         store = make_store(self.options, self.release)
-        app = create_app(store, self.options.web)
+        # Search reads the local release's index file, also with --store URL (publish leaves it local).
+        index = self.release.search_index_path if self.release is not None else None
+        app = create_app(store, self.options.web, search_index=index)
         _APPS.append(app)
         return app
 

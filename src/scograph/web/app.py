@@ -8,7 +8,9 @@ files: everything comes from the release through ``app.extensions["scograph.stor
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import Flask
 
@@ -31,9 +33,12 @@ class WebConfig:
     max_result_bytes: int = 16 * 1024 * 1024  # bytes per answer; longer answers are cut and say so
 
 
-def create_app(store: Store, config: WebConfig | None = None) -> Flask:
+def create_app(store: Store, config: WebConfig | None = None, search_index: Path | None = None) -> Flask:
+    """The app over ``store``. Search and reconciliation read ``search_index`` (default: the
+    index of the store's own release, when the store has one: the embedded store)."""
     app = Flask(__name__)
     app.extensions["scograph.store"] = store
+    app.extensions["scograph.search"] = _open_search_index(store, search_index)
     app.extensions["scograph.config"] = config or WebConfig()
     app.json.ensure_ascii = False  # Chinese stays readable in JSON responses
     # The site's own URLs come from configuration, never from the request's Host header.
@@ -43,12 +48,30 @@ def create_app(store: Store, config: WebConfig | None = None) -> Flask:
     # The interface language (?lang=, Accept-Language) and its message catalogue, for every template.
     i18n.install(app)
     # Blueprints are registered here as they are written (sparql, resources, downloads).
-    from scograph.web import downloads, resources, sparql
+    from scograph.web import downloads, reconcile, resources, search, sparql
 
     app.register_blueprint(sparql.bp)
     app.register_blueprint(downloads.bp)
+    app.register_blueprint(search.bp)
+    app.register_blueprint(reconcile.bp)
     app.register_blueprint(resources.bp)  # last: its catch-all serves every other IRI under the base
     return app
+
+
+def _open_search_index(store: Store, path: Path | None):
+    from scograph.search.index import IndexMissing, SearchIndex
+
+    if path is None:
+        release = getattr(store, "release", None)
+        path = release.search_index_path if release is not None else None
+    if path is None:
+        logging.getLogger("scograph.web").warning("no search index: /search and /reconcile answer 503")
+        return None
+    try:
+        return SearchIndex(path)
+    except IndexMissing as exc:
+        logging.getLogger("scograph.web").warning("%s: /search and /reconcile answer 503", exc)
+        return None
 
 
 def store_of(app: Flask) -> Store:

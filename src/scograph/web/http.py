@@ -215,14 +215,15 @@ def apply_policies(response: Response) -> Response:
 # -- errors ---------------------------------------------------------------------------
 
 
-def _wants_html() -> bool:
+def wants_html() -> bool:
+    """Whether an error answer is a page (the client prefers HTML) rather than JSON."""
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return best == "text/html" and request.accept_mimetypes["text/html"] > request.accept_mimetypes["application/json"]
 
 
 def error_response(status: int, title: str, message: str, headers: Iterable[tuple[str, str]] = ()) -> Response:
     """An error answer for people (HTML) or programs (JSON, the default), never a traceback."""
-    if _wants_html():
+    if wants_html():
         response = Response(_html_error(status, title, message), status=status, mimetype="text/html")
     else:
         response = current_app.response_class(

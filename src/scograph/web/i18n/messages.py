@@ -85,6 +85,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The vocabulary is documented in the {ontology}; the data is checked against the {shapes}.",
         "zh": "所用词汇见{ontology}；数据依据{shapes}进行校验。",
     },
+    "landing.search": {"en": "Search", "zh": "搜索"},
+    "landing.search_text": {
+        "en": "Full text in Chinese and English over clause texts, titles, labels and definitions: try {example_zh} or {example_en}.",
+        "zh": "以中文和英文全文检索条款正文、标题、标签和定义：试试 {example_zh} 或 {example_en}。",
+    },
+    "landing.reconcile": {"en": "Link your spreadsheet to ours", "zh": "把您的电子表格与本数据集关联起来"},
+    "landing.reconcile_service": {"en": "W3C Reconciliation Service (API 0.2)", "zh": "W3C 数据对齐服务（Reconciliation API 0.2）"},
+    "landing.reconcile_text": {
+        "en": "A {service} at {url}: in OpenRefine, {menu} with that URL.",
+        "zh": "{service}位于 {url}：在 OpenRefine 中选择 {menu}，并填入该 URL。",
+    },
+    "landing.reconcile_names": {
+        "en": "Names in Chinese or English ({examples}) and Wikidata QIDs match to our URIs; then {menu} fetches dates, Wikidata and GeoNames identifiers, SCO membership roles and start dates, and a clause's citations.",
+        "zh": "中文或英文名称（{examples}）以及 Wikidata QID 都会匹配到本数据集的 URI；随后用 {menu} 可获取日期、Wikidata 和 GeoNames 标识符、上合组织成员身份及其起始日期，以及条款的引用。",
+    },
     "landing.ontology_link": {"en": "ontology", "zh": "本体"},
     "landing.shapes_link": {"en": "SHACL shapes", "zh": "SHACL 形状"},
     # -- the document page
@@ -142,6 +157,57 @@ MESSAGES: dict[str, dict[str, str]] = {
     "browse.kind": {"en": "Kind", "zh": "类别"},
     "browse.class": {"en": "Class", "zh": "类"},
     "browse.how_many": {"en": "How many", "zh": "数量"},
+    # -- full-text search (the box on every page and /search)
+    "search.box": {"en": "Search", "zh": "搜索"},
+    "search.box_placeholder": {"en": "Search in English or 中文", "zh": "用中文或英文搜索"},
+    "search.title": {"en": "Search", "zh": "搜索"},
+    "search.title_query": {"en": "“{query}”: search", "zh": "“{query}”：搜索"},
+    "search.heading": {"en": "Search the dataset", "zh": "搜索数据集"},
+    "search.words": {"en": "Words in Chinese or English", "zh": "中文或英文词语"},
+    "search.placeholder": {"en": "绿色, biodiversity, “green development”, biodiv*", "zh": "绿色、biodiversity、“green development”、biodiv*"},
+    "search.kind": {"en": "Kind", "zh": "类别"},
+    "search.any_kind": {"en": "any kind", "zh": "任意类别"},
+    "search.text_language": {"en": "Language of the matching text", "zh": "匹配文本的语言"},
+    "search.both_languages": {"en": "both languages", "zh": "中英文均可"},
+    "search.mode_any": {"en": "No resource has every word; these have some of them.", "zh": "没有条目包含全部词语；以下条目包含其中一部分。"},
+    "search.mode_fuzzy": {"en": "Nothing has exactly that; showing results for {suggestion}.", "zh": "没有完全相符的结果；以下是 {suggestion} 的结果。"},
+    "search.nothing": {
+        "en": "Nothing matches. Try fewer words, another spelling, or the {endpoint}.",
+        "zh": "没有匹配的结果。请减少词语、换一种拼写，或使用{endpoint}。",
+    },
+    "search.pages": {"en": "Result pages", "zh": "结果分页"},
+    "search.previous": {"en": "← previous", "zh": "← 上一页"},
+    "search.next": {"en": "next →", "zh": "下一页 →"},
+    "search.as_json": {"en": "Also as JSON: {example}", "zh": "也可获取 JSON 格式：{example}"},
+    "search.error.no_index": {
+        "en": "Search is not available: this release has no search index (rebuild it with `scograph build --force`).",
+        "zh": "搜索不可用：此发布版本没有搜索索引（请用 `scograph build --force` 重新构建）。",
+    },
+    "search.error.not_a_number": {
+        "en": "The {name} parameter must be a whole number from {low} to {high}, not {value}.",
+        "zh": "{name} 参数必须是 {low} 到 {high} 之间的整数，而不是 {value}。",
+    },
+    "search.error.out_of_range": {
+        "en": "The {name} parameter must be from {low} to {high}; {value} is out of range.",
+        "zh": "{name} 参数必须在 {low} 到 {high} 之间；{value} 超出范围。",
+    },
+    "search.error.unknown_kind": {"en": "Unknown kind {kind}; use one of: {choices}.", "zh": "未知类别 {kind}；可用类别：{choices}。"},
+    "search.error.too_long": {
+        "en": "The q parameter is {length} characters long; at most {limit} are allowed.",
+        "zh": "q 参数长 {length} 个字符；最多允许 {limit} 个。",
+    },
+    "search.error.bad_text": {"en": "The text parameter must be one of {choices}, not {value}.", "zh": "text 参数必须是 {choices} 之一，而不是 {value}。"},
+    "search.error.no_query": {
+        "en": "The q parameter is required: what to search for, in Chinese or English.",
+        "zh": "缺少 q 参数：请给出要搜索的中文或英文内容。",
+    },
+    # -- the reconciliation preview card
+    "reconcile.open_page": {"en": "Open its page", "zh": "打开其页面"},
+    "reconcile.error.no_id": {
+        "en": "The id parameter is required: an entity id (IRI) from a reconciliation result.",
+        "zh": "缺少 id 参数：请给出对齐结果中的实体 id（IRI）。",
+    },
+    "reconcile.error.unknown_id": {"en": "No entity {iri} in this release.", "zh": "此发布版本中没有实体 {iri}。"},
     # -- not found
     "not_found.title": {"en": "Not found", "zh": "未找到"},
     "not_found.heading": {"en": "Nothing here", "zh": "此处没有内容"},
