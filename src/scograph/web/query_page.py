@@ -69,7 +69,8 @@ def share_url(query: str) -> str | None:
     """The ``GET`` link to this query (in the reader's language), or None when too long for a URL."""
     if len(query) > MAX_LINK_QUERY_CHARS:
         return None
-    return i18n.with_language(request.base_url + "?" + urlencode({"query": query}))
+    # Absolute, since it is made to be copied elsewhere; from the public root, never from Host.
+    return i18n.with_language(origin.public_root() + "sparql?" + urlencode({"query": query}))
 
 
 def run_for_page(store: Store, config, query_request: QueryRequest, graphs: frozenset[str]) -> PageResult:
