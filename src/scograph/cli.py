@@ -194,7 +194,7 @@ def serve(
 ) -> None:
     """Serve the current release (building it first if there is none) under gunicorn."""
     from scograph.build import BuildError
-    from scograph.serve import ServeError, ServeOptions
+    from scograph.serve import PortInUse, ServeError, ServeOptions
     from scograph.serve import serve as run_server
     from scograph.web.app import WebConfig
 
@@ -216,6 +216,9 @@ def serve(
         run_server(options, settings, log_line=lambda msg: click.echo(msg, err=True))
     except BuildError as exc:
         click.echo(f"build failed: {exc}", err=True)
+        sys.exit(1)
+    except PortInUse as exc:  # the whole message, nothing before it: the check runs first
+        click.echo(f"{exc}.", err=True)
         sys.exit(1)
     except ServeError as exc:
         click.echo(f"error: {exc}", err=True)

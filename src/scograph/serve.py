@@ -27,13 +27,17 @@ gunicorn killing the web worker with every other request in it.
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import functools
 import logging
 import math
 import os
+import signal
+import socket
 import sys
 from dataclasses import dataclass, field
 
-from gunicorn.app.base import BaseApplication
 
 from scograph.config import Settings
 from scograph.release import Release, ReleaseNotFound, current_release
@@ -42,8 +46,12 @@ from scograph.web.app import WebConfig, create_app
 
 log = logging.getLogger("scograph.serve")
 
-#: gunicorn refuses request lines longer than this (its maximum); longer queries must be POSTed.
-MAX_REQUEST_LINE = 8190
+#: The request line and headers together may not exceed this (431 beyond); longer queries must be POSTed.
+MAX_HEAD_BYTES = 16 * 1024
+#: Seconds a client has to send a request's line and headers before its connection is closed.
+HEADER_READ_TIMEOUT = 10.0
+#: Connections waiting to be accepted, per worker process.
+BACKLOG = 1024
 
 
 @dataclass(frozen=True)
@@ -136,55 +144,138 @@ def _configure_logging(level: str) -> None:
     logger.propagate = False
 
 
-class ScographServer(BaseApplication):
-    """gunicorn, configured from Python: no config file, no re-import of a module path."""
+class ScographServer:
+    """granian, configured from Python: no config file, no re-import of a module path.
+
+    The main process binds nothing itself and runs no app: it starts ``processes``
+    worker processes (forked from its main thread), respawns one that crashes, and
+    stops them on SIGTERM/SIGINT, each finishing its requests within ``graceful_timeout``.
+    """
 
     def __init__(self, options: ServeOptions, release: Release | None):
         self.options = options
         self.release = release
-        super().__init__()
 
-    def load_config(self) -> None:
+    @property
+    def graceful_timeout(self) -> int:
+        # A worker asked to stop finishes its running queries (each stopped at the
+        # query time limit at the latest) before it is killed.
+        return max(10, int(self.options.web.query_timeout) + 5)
+
+    def run(self) -> None:
+        from granian.constants import HTTPModes, Interfaces
+        from granian.http import HTTP1Settings
+        from granian.log import LogLevels
+        from granian.server.mp import MPServer
+
         o = self.options
-        settings = {
-            "bind": f"[{o.host}]:{o.port}" if ":" in o.host else f"{o.host}:{o.port}",
-            "workers": o.processes,
-            "worker_class": "gthread",
-            "threads": o.threads_per_process,
-            "timeout": max(30, int(o.web.query_timeout * 3) + 10),
-            "graceful_timeout": 10,
-            "keepalive": 5,
-            "limit_request_line": MAX_REQUEST_LINE,
-            "preload_app": False,  # each worker process builds its own store and query pool
-            "accesslog": None,  # the app logs one line per query with its duration
-            "errorlog": "-",
-            "loglevel": o.log_level,
-            "proc_name": "scograph",
-            "worker_exit": _close_store,
-        }
-        if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25.1: no shared ~/.gunicorn socket
-            settings["control_socket_disable"] = True
-        for key, value in settings.items():
-            self.cfg.set(key, value)
-
-    def load(self):
-        _configure_logging(self.options.log_level)
-        store = make_store(self.options, self.release)
-        app = create_app(store, self.options.web)
-        _APPS.append(app)
-        return app
+        server = MPServer(
+            "scograph.serve:app",  # only named in granian's log lines; the app comes from _worker_app
+            address=o.host,
+            port=o.port,
+            interface=Interfaces.WSGI,
+            http=HTTPModes.http1,
+            websockets=False,
+            workers=o.processes,
+            blocking_threads=o.threads_per_process,
+            backlog=BACKLOG,
+            http1_settings=HTTP1Settings(
+                header_read_timeout=int(HEADER_READ_TIMEOUT * 1000),
+                keep_alive=True,
+                max_buffer_size=MAX_HEAD_BYTES,
+            ),
+            log_level=LogLevels(o.log_level),
+            log_dictconfig=_granian_log_config(),
+            log_access=False,  # the app logs one line per query with its duration
+            respawn_failed_workers=True,
+            workers_kill_timeout=self.graceful_timeout,
+        )
+        loader = functools.partial(_worker_app, o, self.release, os.getpid())
+        server.serve(spawn_target=_wsgi_worker, target_loader=loader, wrap_loader=False)
 
 
-_APPS: list = []
+def _granian_log_config() -> dict:
+    """granian's own lines on stderr, in the format of scograph's (one log stream)."""
+    return {
+        "formatters": {
+            "generic": {"()": "logging.Formatter", "fmt": "%(asctime)s [%(process)d] granian %(levelname)s %(message)s"},
+        },
+        "handlers": {
+            "console": {"formatter": "generic", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"},
+        },
+        "loggers": {"_granian": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    }
 
 
-def _close_store(server, worker) -> None:
-    for app in _APPS:
-        app.extensions["scograph.store"].close()
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask the kernel to SIGTERM this worker when the main process dies, however it dies
+    (``kill -9`` included), so that no worker keeps the port and its query pool alive."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux
+        return
+    if os.getppid() != parent_pid:  # the parent died before the request took effect
+        os._exit(1)
+
+
+_STORES: list[Store] = []
+
+
+def _worker_app(options: ServeOptions, release: Release | None, parent_pid: int):
+    """The WSGI app of one worker process, with its own store and query pool (runs in the worker)."""
+    _die_with_parent(parent_pid)
+    _configure_logging(options.log_level)
+    store = make_store(options, release)
+    _STORES.append(store)
+    return create_app(store, options.web)
+
+
+def _wsgi_worker(*args, **kwargs) -> None:
+    """granian's WSGI worker, then closing the store (its query workers) when the worker exits."""
+    from granian.server.mp import MPServer
+
+    try:
+        MPServer._spawn_wsgi_worker(*args, **kwargs)
+    finally:
+        while _STORES:
+            _STORES.pop().close()
 
 
 class ServeError(Exception):
     """The server cannot start; ``str()`` says why in a sentence for the user."""
+
+
+class PortInUse(ServeError):
+    """Another program (or another ``scograph serve``) listens on the asked-for port."""
+
+
+def check_port(host: str, port: int) -> None:
+    """Fail in one sentence, before anything else happens, if ``host:port`` cannot be listened on.
+
+    granian's workers bind with SO_REUSEPORT, so a second server on a taken port
+    could otherwise start and share it silently; this probe binds without it.
+    """
+    if port == 0:
+        return
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise ServeError(f"cannot listen on {host}: {exc.strerror}") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will: TIME_WAIT is no obstacle
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(
+                    f"port {port} on {host} is already in use: stop the program listening there or choose another --port"
+                ) from None
+            raise ServeError(f"cannot listen on port {port} on {host}: {exc.strerror}") from None
 
 
 def _check_remote(options: ServeOptions, release: Release | None) -> None:
@@ -198,6 +289,7 @@ def _check_remote(options: ServeOptions, release: Release | None) -> None:
 
 
 def serve(options: ServeOptions, settings: Settings, log_line=lambda msg: None) -> None:
+    check_port(options.host, options.port)
     if options.store_url:
         try:  # a local release, if any, tells the base IRI; the data comes from the remote store
             release: Release | None = current_release(settings.build_dir)
