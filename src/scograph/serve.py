@@ -213,6 +213,10 @@ _PR_SET_PDEATHSIG = 1
 def _die_with_parent(parent_pid: int) -> None:
     """Ask the kernel to SIGTERM this worker when the main process dies, however it dies
     (``kill -9`` included), so that no worker keeps the port and its query pool alive."""
+    # Until granian installs the worker's own handlers, the fork carries the main process's,
+    # which would swallow a SIGTERM sent while the app is still loading: die of it instead.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     try:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     except (OSError, AttributeError):  # not Linux
