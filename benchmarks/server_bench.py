@@ -1,6 +1,6 @@
 """Benchmark: the HTTP server under the same app, previous (gunicorn gthread) against current (granian).
 
-    python benchmarks/server_bench.py [--build-dir DIR] [--seconds 2.5] [--rounds 2] [--slow-sockets 500] [--json OUT]
+    python benchmarks/server_bench.py [--build-dir DIR] [--seconds 2] [--rounds 2] [--slow-sockets 500] [--json OUT]
 
 Both servers run the same Flask app on the same release with ``scograph serve``'s
 defaults (one process per core, each owning its share of the query pool, every
@@ -40,7 +40,7 @@ sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO))
 
 CONCURRENCIES = (8, 32)
-DOC_PAGE = "/doc/document/2024/green-development-initiative"
+PAGE = "/"  # the home page: cheap to render, so the server's share shows (the document page takes ~75 ms of app time)
 
 
 def free_port() -> int:
@@ -71,15 +71,16 @@ def wait_ready(url: str, process: subprocess.Popen, limit: float = 90.0) -> None
 # -- the previous server, for comparison ---------------------------------------------------------
 
 
-def _run_gunicorn(build_dir: Path, port: int) -> None:
-    """``scograph serve`` as it was configured under gunicorn (gthread), same app and store."""
+def _run_gunicorn(build_dir: Path, port: int, worker_class: str, threads: int | None) -> None:
+    """``scograph serve`` as it was configured under gunicorn (gthread), same app and store;
+    ``threads`` and ``worker_class`` vary it (more threads; gevent: a greenlet per connection)."""
     from gunicorn.app.base import BaseApplication
 
     from scograph.release import current_release
     from scograph.serve import ServeOptions, _configure_logging, make_store
     from scograph.web.app import create_app
 
-    options = ServeOptions(port=port, log_level="warning")
+    options = ServeOptions(port=port, log_level="warning", threads=threads)
     release = current_release(build_dir)
     stores = []
 
@@ -89,7 +90,8 @@ def _run_gunicorn(build_dir: Path, port: int) -> None:
             for key, value in {
                 "bind": f"{o.host}:{o.port}",
                 "workers": o.processes,
-                "worker_class": "gthread",
+                "worker_class": worker_class,
+                "worker_connections": 2048,  # gevent: greenlets per process
                 "threads": o.threads_per_process,
                 "timeout": max(30, int(o.web.query_timeout * 3) + 10),
                 "graceful_timeout": 10,
@@ -160,15 +162,17 @@ def _descendants(pid: int) -> list[int]:
     return out
 
 
-def start_servers(build_dir: Path, tmp: Path) -> list[Server]:
-    old_port, new_port = free_port(), free_port()
-    return [
-        Server("gunicorn gthread (before)",
-               [sys.executable, __file__, "_gunicorn", str(build_dir), str(old_port)], old_port, tmp / "gunicorn.log"),
-        Server("granian (scograph serve)",
-               [str(Path(sys.executable).with_name("scograph")), "serve", "--build-dir", str(build_dir),
-                "--port", str(new_port), "--log-level", "warning"], new_port, tmp / "granian.log"),
-    ]
+def gunicorn(name: str, build_dir: Path, tmp: Path, worker_class: str = "gthread", threads: int = 0) -> Server:
+    port = free_port()
+    command = [sys.executable, __file__, "_gunicorn", str(build_dir), str(port), worker_class, str(threads)]
+    return Server(name, command, port, tmp / f"gunicorn-{worker_class}-{threads}.log")
+
+
+def granian(build_dir: Path, tmp: Path) -> Server:
+    port = free_port()
+    command = [str(Path(sys.executable).with_name("scograph")), "serve", "--build-dir", str(build_dir),
+               "--port", str(port), "--log-level", "warning"]
+    return Server("granian (scograph serve)", command, port, tmp / "granian.log")
 
 
 # -- wrk -----------------------------------------------------------------------------------------
@@ -180,7 +184,7 @@ def wrk(url: str, concurrency: int, seconds: float, headers: dict[str, str]) -> 
     binary = shutil.which("wrk")
     if binary is None:
         raise SystemExit("wrk is required: apt-get install wrk")
-    command = [binary, "-t", "2", "-c", str(concurrency), "-d", f"{seconds}s", "--latency", "--timeout", "10s"]
+    command = [binary, "-t", "2", "-c", str(concurrency), "-d", f"{int(seconds)}s", "--latency", "--timeout", "10s"]
     for key, value in headers.items():
         command += ["-H", f"{key}: {value}"]
     out = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 30).stdout
@@ -203,7 +207,7 @@ def targets() -> list[tuple[str, str, dict[str, str]]]:
     return [
         ("/healthz", "/healthz", {}),
         (f"cached query `{example.slug}`", f"/sparql?query={quote(example.query)}", {"Accept": "application/sparql-results+json"}),
-        ("page `/doc/…/green-development-initiative`", DOC_PAGE, {"Accept": "text/html"}),
+        ("page `/`", PAGE, {"Accept": "text/html"}),
     ]
 
 
@@ -239,7 +243,9 @@ def measure_slow_clients(servers: list[Server], sockets: int, seconds: float) ->
     from tests.slow_clients import Tricklers, ordinary_requests
 
     rows = []
-    for server in servers:
+    for index, server in enumerate(servers):
+        if index:
+            time.sleep(12)  # let the previous server's slow sockets clear (header timeout / closed)
         slow = Tricklers("127.0.0.1", server.port, sockets).start()
         try:
             time.sleep(1.0)
@@ -254,7 +260,6 @@ def measure_slow_clients(servers: list[Server], sockets: int, seconds: float) ->
             "first_failure": got.failures[0] if got.failures else "",
         })
         print(f"slow clients {server.name}: {rows[-1]}", file=sys.stderr)
-        time.sleep(12)  # let the header timeout (or the closed sockets) clear before the next server
     return rows
 
 
@@ -262,7 +267,7 @@ def measure_slow_clients(servers: list[Server], sockets: int, seconds: float) ->
 
 
 def render(wrk_rows: list[dict], slow_rows: list[dict], args) -> str:
-    lines = [
+    lines = [] if not wrk_rows else [
         f"wrk, `-t 2`, {args.rounds} rounds of {args.seconds:g} s per cell, servers alternated; "
         "requests/s averaged over rounds, p99 the worst round's; CPU per request = the server tree's "
         "user + system time / requests.",
@@ -270,7 +275,7 @@ def render(wrk_rows: list[dict], slow_rows: list[dict], args) -> str:
         "| target | c | server | requests/s | p99 ms | server CPU ms/request | errors |",
         "| --- | ---: | --- | ---: | ---: | ---: | ---: |",
     ]
-    for r in wrk_rows:
+    for r in wrk_rows:  # (none with --no-wrk)
         lines.append(f"| {r['target']} | {r['concurrency']} | {r['server']} | {r['rps']:.0f} | {r['p99_ms']:.1f} | "
                      f"{r['cpu_ms_per_request']:.2f} | {r['errors']} |")
     if slow_rows:
@@ -290,16 +295,18 @@ def render(wrk_rows: list[dict], slow_rows: list[dict], args) -> str:
 
 
 def main() -> None:
-    if len(sys.argv) == 4 and sys.argv[1] == "_gunicorn":
-        _run_gunicorn(Path(sys.argv[2]), int(sys.argv[3]))
+    if len(sys.argv) == 6 and sys.argv[1] == "_gunicorn":
+        _run_gunicorn(Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5]) or None)
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--build-dir", type=Path, help="A build directory with a release [default: a fresh build in a temp dir].")
-    parser.add_argument("--seconds", type=float, default=2.5, help="Seconds per wrk run.")
+    parser.add_argument("--seconds", type=int, default=2, help="Seconds per wrk run (whole seconds: wrk takes no fractions).")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--slow-sockets", type=int, default=500, help="Trickling sockets; 0 skips the slow-client part.")
     parser.add_argument("--slow-seconds", type=float, default=8.0, help="Seconds of ordinary requests while they trickle.")
     parser.add_argument("--no-wrk", action="store_true", help="Only the slow-client part.")
+    parser.add_argument("--variants", action="store_true",
+                        help="Slow clients also against gunicorn gthread with 1024 threads and gunicorn gevent (needs `pip install gevent`).")
     parser.add_argument("--json", type=Path, help="Also write the measurements here.")
     args = parser.parse_args()
 
@@ -311,9 +318,12 @@ def main() -> None:
         build_dir = args.build_dir or tmp_path / "build"
         if args.build_dir is None:
             build(Settings(source_root=REPO, build_dir=build_dir))
-        servers = start_servers(build_dir, tmp_path)
+        servers = [gunicorn("gunicorn gthread (before)", build_dir, tmp_path), granian(build_dir, tmp_path)]
         try:
             wrk_rows = [] if args.no_wrk else measure_wrk(servers, args.seconds, args.rounds)
+            if args.variants:
+                servers[1:1] = [gunicorn("gunicorn gthread, 1024 threads", build_dir, tmp_path, threads=1024),
+                                gunicorn("gunicorn gevent", build_dir, tmp_path, worker_class="gevent")]
             slow_rows = measure_slow_clients(servers, args.slow_sockets, args.slow_seconds) if args.slow_sockets else []
         finally:
             for server in servers:

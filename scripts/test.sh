@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything the test suite needs on a fresh Debian machine, then run it.
-#   - Debian packages: chromium (browser test), virtuoso-opensource (remote-store tests)
+#   - Debian packages: chromium (browser test), virtuoso-opensource (remote-store tests),
+#     wrk (the HTTP server benchmark's smoke test)
 #   - a virtual environment in .venv with scograph and its test extras
 # Arguments are passed to pytest.
 set -euo pipefail
@@ -9,6 +10,7 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v virtuoso-t >/dev/null 2>&1 || missing+=(virtuoso-opensource)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 if [ "${#missing[@]}" -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -21,7 +21,8 @@ import pytest
 import requests
 
 from scograph.examples import example_queries
-from scograph.serve import HEADER_READ_TIMEOUT
+from scograph.serve import HEADER_READ_TIMEOUT, ServeOptions
+from scograph.web.app import WebConfig
 from tests.processes import free_port, stop, wait_until_ready
 from tests.slow_clients import Tricklers, ordinary_requests
 
@@ -106,7 +107,7 @@ def test_500_trickling_sockets_do_not_starve_ordinary_requests(server):
         assert slow.refused == 0, f"{slow.refused} of {SLOW_SOCKETS} slow sockets were not even accepted"
         time.sleep(1.0)  # every slow socket has sent its request line and started trickling
         assert slow.still_open == SLOW_SOCKETS, "the slow sockets were dropped before the test could use them"
-        during = ordinary_requests(urls, count=90, timeout=10)
+        during = ordinary_requests(urls, count=90, timeout=10, deadline=30)
         print(f"\nordinary requests with {slow.still_open}+ trickling sockets open: {during.summary()}")
         # Every one answered; the bound is generous on a shared machine (the p99 goes in the report).
         assert not during.failures, during.failures[:5]
@@ -122,6 +123,43 @@ def test_500_trickling_sockets_do_not_starve_ordinary_requests(server):
     finally:
         slow.close()
     assert requests.get(url + "/healthz", timeout=10).status_code == 200
+
+
+SLOW_BODIES = 120  # more than both processes' body slots together (half their threads)
+
+
+def test_slow_bodies_hold_at_most_half_the_threads_and_pages_stay_up(server):
+    """Headers sent promptly, then a POST body trickled byte by byte: the server has no
+    body-read timeout, so those wait in at most half of each process's threads; the rest
+    are told 503 at once, and requests without a body are answered throughout."""
+    url, port, _log = server
+    head = (b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
+            b"Content-Length: 1000\r\n\r\nASK")
+    slow = []
+    try:
+        for _ in range(SLOW_BODIES):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            sock.sendall(head)
+            slow.append(sock)
+        time.sleep(2.0)  # every one has reached a thread, or been refused
+        during = ordinary_requests([url + "/healthz", url + "/"], count=40, timeout=10, deadline=30)
+        print(f"\nordinary requests with {SLOW_BODIES} slow bodies: {during.summary()}")
+        assert not during.failures, during.failures[:5]
+        refused = 0
+        for sock in slow:
+            sock.setblocking(False)
+            try:
+                refused += sock.recv(64).startswith(b"HTTP/1.1 503")
+            except BlockingIOError:  # still waiting in a body slot
+                pass
+        slots = 2 * (ServeOptions(workers=PROCESSES, web=WebConfig(max_concurrent_queries=QUERY_WORKERS)).threads_per_process // 2)
+        assert refused >= SLOW_BODIES - slots, f"only {refused} of {SLOW_BODIES} slow bodies were refused ({slots} slots)"
+    finally:
+        for sock in slow:
+            sock.close()
+    # Once they are gone, a POSTed query is answered again.
+    response = requests.post(url + "/sparql", data={"query": "ASK {}"}, timeout=10)
+    assert response.status_code == 200, response.text
 
 
 def test_an_idle_connection_is_closed_at_the_header_timeout(server):

@@ -164,7 +164,7 @@ def publish(
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="TCP port to listen on.")
 @build_dir_option
 @base_iri_option
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="gunicorn worker processes, each owning its share of the query bound [default: one per core, at most --max-concurrent-queries].")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="HTTP worker processes, each owning its share of the query bound [default: one per core, at most --max-concurrent-queries].")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Threads per worker process [default: running + queued queries + 4].")
 @click.option("--query-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="Seconds a query may run before it is stopped (503).")
 @click.option("--max-results", type=click.IntRange(min=1), default=10_000, show_default=True, help="Rows or triples per result; longer results are cut and say so (X-Result-Truncated).")
@@ -192,7 +192,7 @@ def serve(
     store_url: str | None,
     log_level: str,
 ) -> None:
-    """Serve the current release (building it first if there is none) under gunicorn."""
+    """Serve the current release (building it first if there is none) under granian."""
     from scograph.build import BuildError
     from scograph.serve import PortInUse, ServeError, ServeOptions
     from scograph.serve import serve as run_server

@@ -1,28 +1,42 @@
-"""``scograph serve``: the app under gunicorn, on the current release (built first if there is none).
+"""``scograph serve``: the app under granian, on the current release (built first if there is none).
 
 How the processes combine (measured on 2 cores, see benchmarks/REPORT-endpoint.md):
 
 - The SPARQL engine runs in the query worker processes, outside any GIL,
   so engine work already spreads over every core. What does not spread is
-  the web side: HTTP parsing, Flask dispatch and the response policies cost
-  ~0.7 ms of Python per request, and one process does that on one core at a
-  time (a single gthread process tops out near 1.4k requests/s here).
-- So by default there is **one gunicorn process per core** (capped by
-  ``--max-concurrent-queries``), each a ``gthread`` worker **owning its share
-  of the query pool**: ``ceil(max_concurrent / processes)`` query workers and
-  ``ceil(max_queued / processes)`` queue places. The total bound stays what was
-  asked for; a shared pool across processes would need a broker process and
+  the web side: Flask dispatch and the response policies are Python under
+  one GIL per process (~0.35 ms of CPU per ``/healthz`` in all, granian
+  included), so one process serves on one core at a time.
+- So by default there is **one granian worker process per core** (capped by
+  ``--max-concurrent-queries``), each **owning its share of the query pool**,
+  created in that process: ``ceil(max_concurrent / processes)`` query workers
+  and ``ceil(max_queued / processes)`` queue places. The total bound stays what
+  was asked for; a shared pool across processes would need a broker process and
   one more hop per query, which costs more than the bound's coarseness.
   The price: a process whose share is busy refuses (429) even if the other
   has room, and ``/healthz`` shows the pool of the process that answered.
   ``--workers 1`` gives one exact, server-wide bound.
-- Threads per process = its running + queued queries + 4 spare (pages,
-  ``/healthz``), so that requests are refused by the pool's bound (fast 429)
-  rather than left waiting in gunicorn's accept queue with no limit.
+- Threads per process (granian's "blocking threads", the ones that run the
+  WSGI app) = its running + queued queries + 4 spare (pages, ``/healthz``), so
+  that requests are refused by the pool's bound (fast 429), not left waiting.
 
-gunicorn's own worker timeout is set well above the query time limit: a
-query past its limit is stopped by the pool (its process is killed), never by
-gunicorn killing the web worker with every other request in it.
+Why granian (benchmarks/REPORT-endpoint.md, "HTTP server"): it reads requests
+in Rust (hyper, tokio) and hands a thread only a complete request head, so a
+client that trickles its headers costs a socket, not a thread; it closes any
+connection that has not sent a whole head within ``HEADER_READ_TIMEOUT``
+(idle keep-alive ones included) and refuses a head over ``MAX_HEAD_BYTES``
+(431). Bodies are limited by the app (413, ``--max-query-bytes``); a body is
+streamed to its thread, so at most half the threads may wait on slow bodies
+(``web/body_gate.py``). Under gunicorn gthread 200 clients trickling their
+headers held every thread and starved the server.
+
+No timeout kills a web worker for being busy: a query past its limit is stopped
+by the pool (its process is killed), never by the server killing the worker
+with every other request in it. On SIGTERM/SIGINT the main process asks each
+worker to stop and waits up to ``graceful_timeout`` (above the query time limit)
+for its requests to finish; a worker closes its store (and so its query workers)
+when it exits. Workers die with the main process however it dies (kill -9
+included: PR_SET_PDEATHSIG), and query workers with their web worker.
 """
 
 from __future__ import annotations
@@ -38,11 +52,12 @@ import socket
 import sys
 from dataclasses import dataclass, field
 
-
 from scograph.config import Settings
 from scograph.release import Release, ReleaseNotFound, current_release
+from scograph.sparql.protocol import FORM_OVERHEAD, FORM_SLACK
 from scograph.store.base import Store
 from scograph.web.app import WebConfig, create_app
+from scograph.web.body_gate import BodyGate
 
 log = logging.getLogger("scograph.serve")
 
@@ -58,13 +73,13 @@ BACKLOG = 1024
 class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8080
-    workers: int | None = None  # gunicorn processes; None: one per core, at most one per query slot
-    threads: int | None = None  # per gunicorn process; None: enough for the query bound
+    workers: int | None = None  # HTTP worker processes; None: one per core, at most one per query slot
+    threads: int | None = None  # per worker process; None: enough for the query bound
     web: WebConfig = field(default_factory=WebConfig)
     max_queued_queries: int = 64
     queue_timeout: float = 2.0
     store_url: str | None = None  # a remote SPARQL endpoint instead of the embedded store
-    result_cache_mb: float = 64.0  # per gunicorn process; 0 turns the result cache off
+    result_cache_mb: float = 64.0  # per worker process; 0 turns the result cache off
     query_memory_mb: int = 2048  # address-space cap of each query worker; 0: none
     log_level: str = "info"
 
@@ -105,7 +120,7 @@ def ensure_release(settings: Settings, log_line=lambda msg: None) -> Release:
 
 
 def make_store(options: ServeOptions, release: Release | None) -> Store:
-    """The store a gunicorn worker process answers from (created in that process)."""
+    """The store an HTTP worker process answers from (created in that process)."""
     if options.store_url:
         from scograph.store.remote import RemoteStore  # issue 5; imported only when asked for
 
@@ -234,7 +249,11 @@ def _worker_app(options: ServeOptions, release: Release | None, parent_pid: int)
     _configure_logging(options.log_level)
     store = make_store(options, release)
     _STORES.append(store)
-    return create_app(store, options.web)
+    return BodyGate(
+        create_app(store, options.web),
+        slots=options.threads_per_process // 2,  # the other half always free for requests without a body
+        max_bytes=FORM_OVERHEAD * options.web.max_query_bytes + FORM_SLACK,  # the largest body the app accepts
+    )
 
 
 def _wsgi_worker(*args, **kwargs) -> None:
@@ -283,7 +302,7 @@ def check_port(host: str, port: int) -> None:
 
 
 def _check_remote(options: ServeOptions, release: Release | None) -> None:
-    """Open the remote store once before gunicorn starts, so a wrong URL is one clear
+    """Open the remote store once before the server starts, so a wrong URL is one clear
     error message rather than every worker process failing to boot with a traceback."""
     try:
         store = make_store(options, release)
