@@ -37,6 +37,11 @@ worker to stop and waits up to ``graceful_timeout`` (above the query time limit)
 for its requests to finish; a worker closes its store (and so its query workers)
 when it exits. Workers die with the main process however it dies (kill -9
 included: PR_SET_PDEATHSIG), and query workers with their web worker.
+
+granian applies no forwarding header (``X-Forwarded-Proto``/``-Host``,
+``Forwarded``, ``X-Script-Name``: the WSGI scheme, host and ``SCRIPT_NAME``
+are those of the connection), so there is nothing to switch off here: whether a
+proxy is trusted stays the app's decision.
 """
 
 from __future__ import annotations
