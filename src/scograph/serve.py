@@ -55,7 +55,7 @@ import os
 import signal
 import socket
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from scograph.config import Settings
 from scograph.release import Release, ReleaseNotFound, current_release
@@ -292,14 +292,15 @@ class PortInUse(ServeError):
     """Another program (or another ``scograph serve``) listens on the asked-for port."""
 
 
-def check_port(host: str, port: int) -> None:
-    """Fail in one sentence, before anything else happens, if ``host:port`` cannot be listened on.
+def check_port(host: str, port: int) -> int:
+    """The port to listen on; fails in one sentence, before anything else happens, if
+    ``host:port`` cannot be listened on.
 
     granian's workers bind with SO_REUSEPORT, so a second server on a taken port
     could otherwise start and share it silently; this probe binds without it.
+    Port 0 is resolved to one free port here, since each worker binding port 0
+    itself would get a port of its own.
     """
-    if port == 0:
-        return
     try:
         family, kind, proto, _name, address = socket.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
@@ -316,6 +317,7 @@ def check_port(host: str, port: int) -> None:
                     f"port {port} on {host} is already in use: stop the program listening there or choose another --port"
                 ) from None
             raise ServeError(f"cannot listen on port {port} on {host}: {exc.strerror}") from None
+        return probe.getsockname()[1]
 
 
 def _check_remote(options: ServeOptions, release: Release | None) -> None:
@@ -329,7 +331,7 @@ def _check_remote(options: ServeOptions, release: Release | None) -> None:
 
 
 def serve(options: ServeOptions, settings: Settings, log_line=lambda msg: None) -> None:
-    check_port(options.host, options.port)
+    options = replace(options, port=check_port(options.host, options.port))
     if options.store_url:
         try:  # a local release, if any, tells the base IRI; the data comes from the remote store
             release: Release | None = current_release(settings.build_dir)
