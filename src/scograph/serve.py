@@ -167,9 +167,10 @@ def _configure_logging(level: str) -> None:
 class ScographServer:
     """granian, configured from Python: no config file, no re-import of a module path.
 
-    The main process binds nothing itself and runs no app: it starts ``processes``
-    worker processes (forked from its main thread), respawns one that crashes, and
-    stops them on SIGTERM/SIGINT, each finishing its requests within ``graceful_timeout``.
+    The main process runs no app: it starts ``processes`` worker processes (forked
+    from its main thread; each listens on the port itself, with SO_REUSEPORT),
+    respawns one that crashes, and stops them on SIGTERM/SIGINT, each finishing
+    its requests within ``graceful_timeout``.
     """
 
     def __init__(self, options: ServeOptions, release: Release | None):
