@@ -71,7 +71,10 @@ MAX_HEAD_BYTES = 16 * 1024
 #: Seconds a client has to send a request's line and headers before its connection is closed.
 HEADER_READ_TIMEOUT = 10.0
 #: Connections waiting to be accepted, per worker process.
-BACKLOG = 1024
+BACKLOG = 2048
+#: Connections one worker process holds at once (granian's "backpressure"); more wait in the
+#: backlog. Each costs a tokio task and its buffers, not a thread: slow clients are cheap to hold.
+CONNECTIONS_PER_PROCESS = 2048
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,7 @@ class ScographServer:
             workers=o.processes,
             blocking_threads=o.threads_per_process,
             backlog=BACKLOG,
+            backpressure=CONNECTIONS_PER_PROCESS,
             http1_settings=HTTP1Settings(
                 header_read_timeout=int(HEADER_READ_TIMEOUT * 1000),
                 keep_alive=True,
@@ -211,8 +215,23 @@ class ScographServer:
             respawn_failed_workers=True,
             workers_kill_timeout=self.graceful_timeout,
         )
+        _raise_open_files_limit(o.processes * (CONNECTIONS_PER_PROCESS + BACKLOG) + 256)
         loader = functools.partial(_worker_app, o, self.release, os.getpid())
         server.serve(spawn_target=_wsgi_worker, target_loader=loader, wrap_loader=False)
+
+
+def _raise_open_files_limit(wanted: int) -> None:
+    """Lift the soft limit on open files towards ``wanted`` (at most the hard limit): a
+    default of 1024 would stop a worker accepting connections long before its backpressure."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        if soft != resource.RLIM_INFINITY and soft < target:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ImportError, ValueError, OSError):  # not POSIX, or not allowed: keep what we have
+        pass
 
 
 def _granian_log_config() -> dict:
