@@ -209,6 +209,53 @@ def test_no_process_outlives_the_main_process(how, settings, release, tmp_path):
             os.kill(pid, signal.SIGKILL)
 
 
+def test_a_killed_web_worker_is_replaced(settings, release, tmp_path):
+    process, port = _start(settings.build_dir, tmp_path / "serve.log",
+                           "--max-concurrent-queries", str(QUERY_WORKERS), "--workers", str(PROCESSES))
+    try:
+        tree = _wait_for_tree(process, PROCESSES + QUERY_WORKERS)
+        web_workers = {pid for pid in tree if pid in _children().get(process.pid, [])}
+        assert len(web_workers) == PROCESSES, tree
+        victim = min(web_workers)
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            now = set(_children().get(process.pid, [])) - {victim}
+            if len([pid for pid in now if _alive(pid)]) == PROCESSES:
+                break
+            time.sleep(0.2)
+        assert len([pid for pid in set(_children().get(process.pid, [])) - {victim} if _alive(pid)]) == PROCESSES, (
+            (tmp_path / "serve.log").read_text()[-2000:])
+        answered = ordinary_requests([f"http://127.0.0.1:{port}/healthz"], count=20, timeout=10, deadline=30)
+        assert not answered.failures, answered.failures[:3]
+        assert process.poll() is None
+    finally:
+        stop(process)
+
+
+def test_sigterm_lets_a_running_query_finish(settings, release, tmp_path):
+    """A query in flight when SIGTERM arrives still gets its answer; then the server exits 0."""
+    process, port = _start(settings.build_dir, tmp_path / "serve.log",
+                           "--max-concurrent-queries", "1", "--workers", "1", "--result-cache-mb", "0",
+                           "--query-timeout", "30")
+    slow_query = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?a ?b ?c } GRAPH ?h { ?d ?e ?f } }"  # ~10M rows: seconds
+    try:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1) as pool:
+            started = time.monotonic()
+            pending = pool.submit(requests.post, f"http://127.0.0.1:{port}/sparql", data={"query": slow_query}, timeout=60)
+            time.sleep(0.5)
+            os.kill(process.pid, signal.SIGTERM)
+            response = pending.result()
+        assert response.status_code == 200, response.text  # answered in full, not dropped
+        assert int(response.json()["results"]["bindings"][0]["n"]["value"]) > 0
+        assert process.wait(timeout=30) == 0
+        print(f"\nquery in flight over SIGTERM: {response.status_code} after {time.monotonic() - started:.1f} s")
+    finally:
+        stop(process)
+
+
 @pytest.mark.parametrize("reuse_port", [False, True], ids=["plain-listener", "so-reuseport-listener"])
 def test_a_taken_port_is_one_sentence_and_exit_1(reuse_port, settings, release):
     """Nothing before the sentence (no build, no "serving …", no server log), nothing after it."""
