@@ -2,7 +2,7 @@
 
     python benchmarks/endpoint_bench.py [--build-dir DIR] [--seconds 5] [--rounds 2] [--report benchmarks/REPORT-endpoint.md]
 
-Starts the servers on 127.0.0.1 (scograph under gunicorn with every safety
+Starts the servers on 127.0.0.1 (``scograph serve``, i.e. granian, with every safety
 bound on: query time limit, concurrency bound and queue, result cap, guard,
 network-less workers; Oxigraph with ``serve-read-only --union-default-graph``
 so both answer over the same default graph), checks that they agree on the
@@ -263,7 +263,7 @@ def report(results: dict, counts: list[tuple[str, int]], args, triples: int) -> 
         "",
         "scograph ran with its defaults, i.e. every safety bound on: `--query-timeout 10 --max-concurrent-queries 4 "
         "--max-queued-queries 64 --max-results 10000`, the guard on every query, query workers without network, "
-        f"one gunicorn process per core ({os.cpu_count()}); once with the result cache (default, 64 MB) and once "
+        f"one granian worker process per core ({os.cpu_count()}); once with the result cache (default, 64 MB) and once "
         "without (`--result-cache-mb 0`: every request runs in a query worker). "
         f"Extra serve options: `{' '.join(args.scograph_args) or '(none)'}`. "
         "Oxigraph: `oxigraph serve-read-only --union-default-graph` (no time limit, no concurrency bound).",

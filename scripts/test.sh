@@ -4,6 +4,7 @@
 #     the independent validators: Apache Jena (SHACL), the OWL API (OWL 2 DL profile), a Java
 #     runtime and compiler for them, node and npm
 #   - npm packages in tests/node (jsonld.js), from its package-lock.json
+#     wrk (the HTTP server benchmark's smoke test)
 #   - a virtual environment in .venv with scograph and its test extras (pyld, owlready2 with HermiT)
 # Arguments are passed to pytest.
 set -euo pipefail
@@ -17,6 +18,7 @@ command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 dpkg -s libapache-jena-java >/dev/null 2>&1 || missing+=(libapache-jena-java)
 dpkg -s libowlapi-java >/dev/null 2>&1 || missing+=(libowlapi-java)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 if [ "${#missing[@]}" -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"

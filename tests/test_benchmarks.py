@@ -74,3 +74,26 @@ def test_guard_benchmark_times_every_adversarial_input_and_probes_the_stack():
     probed = _run(str(BENCHMARKS / "guard_bench.py"), "--depth", "--depth-max", "16").stdout
     for name in DEPTH_QUERIES:
         assert f"{name:18} no crash up to 16" in probed, probed
+
+
+def test_endpoint_benchmark_runs_every_server_and_concurrency(release):
+    report = _run(str(BENCHMARKS / "endpoint_bench.py"), "--build-dir", str(release.path.parent.parent),
+                  "--seconds", "1", "--rounds", "1").stdout
+    for server in ("scograph", "scograph (no result cache)", "oxigraph"):
+        for concurrency in (1, 8, 32):
+            assert f"| {concurrency} | {server} |" in report, report
+
+
+def test_server_benchmark_measures_both_servers_with_wrk_and_slow_clients(release, tmp_path):
+    out = tmp_path / "server.json"
+    _run(str(BENCHMARKS / "server_bench.py"), "--build-dir", str(release.path.parent.parent), "--seconds", "1",
+         "--rounds", "1", "--slow-sockets", "50", "--slow-seconds", "2", "--json", str(out))
+    measured = json.loads(out.read_text())
+    servers = {"gunicorn gthread (before)", "granian (scograph serve)"}
+    assert {(r["server"], r["concurrency"]) for r in measured["wrk"]} == {(s, c) for s in servers for c in (8, 32)}
+    assert len(measured["wrk"]) == 3 * 2 * 2  # three targets
+    for row in measured["wrk"]:
+        assert row["rps"] > 0 and row["p99_ms"] > 0 and row["cpu_ms_per_request"] > 0, row
+    assert {r["server"] for r in measured["slow_clients"]} == servers
+    for row in measured["slow_clients"]:
+        assert row["slow_sockets"] == 50 and row["answered"] + row["failed"] > 0, row

@@ -226,7 +226,7 @@ def test_cached_answers_are_for_the_release_being_served(server, release, second
 
 
 def _serve_remote(store_url: str, workdir) -> tuple[subprocess.Popen, str]:
-    """A real ``scograph serve --store URL`` front end (gunicorn), with no local release at all."""
+    """A real ``scograph serve --store URL`` front end (granian), with no local release at all."""
     port = free_port()
     log = (workdir / f"serve-{port}.log").open("wb")
     process = subprocess.Popen(

@@ -1,6 +1,6 @@
 """The endpoint is safe on the open internet: read-only, no outbound requests, bounded.
 
-These tests run the real thing: ``scograph serve`` (gunicorn) as a subprocess
+These tests run the real thing: ``scograph serve`` (granian) as a subprocess
 on 127.0.0.1 and a free port, with a short query time limit (2 s) so that
 runaway queries are cheap to test; the server is stopped at the end.
 """
@@ -35,7 +35,7 @@ SCOGRAPH = Path(sys.executable).with_name("scograph")
 
 
 class Server:
-    """A ``scograph serve`` subprocess; its stderr (gunicorn + access log) goes to a file."""
+    """A ``scograph serve`` subprocess; its stderr (granian + access log) goes to a file."""
 
     def __init__(self, build_dir: Path, log_path: Path, *args: str):
         self.port = free_port()
@@ -465,6 +465,6 @@ def test_serve_without_a_release_builds_one(tmp_path, settings):
         assert health["status"] == "ok"
         manifest = json.loads((build_dir / "current" / "manifest.json").read_text("utf-8"))
         assert health["release"] == manifest["version"]
-        assert "Listening at: http://127.0.0.1" in server.log()  # gunicorn, not Flask's dev server
+        assert "Listening at: http://127.0.0.1" in server.log()  # granian, not Flask's dev server
     finally:
         server.stop()

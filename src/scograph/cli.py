@@ -167,7 +167,7 @@ def publish(
 @source_option
 @build_dir_option
 @base_iri_option
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="gunicorn worker processes, each owning its share of the query bound [default: one per core, at most --max-concurrent-queries].")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="HTTP worker processes, each owning its share of the query bound [default: one per core, at most --max-concurrent-queries].")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Threads per worker process [default: running + queued queries + 4].")
 @click.option("--query-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="Seconds a query may run before it is stopped (503).")
 @click.option("--max-results", type=click.IntRange(min=1), default=10_000, show_default=True, help="Rows or triples per result; longer results are cut and say so (X-Result-Truncated).")
@@ -206,9 +206,9 @@ def serve(
     trust_forwarded_headers: bool,
     log_level: str,
 ) -> None:
-    """Serve the current release under gunicorn; without one (or with one for another base IRI), build it first from --sources."""
+    """Serve the current release under granian; without one (or with one for another base IRI), build it first from --sources."""
     from scograph.build import BuildError
-    from scograph.serve import ServeError, ServeOptions
+    from scograph.serve import PortInUse, ServeError, ServeOptions
     from scograph.serve import serve as run_server
     from scograph.web.app import WebConfig
 
@@ -245,6 +245,9 @@ def serve(
         run_server(options, settings, log_line=lambda msg: click.echo(msg, err=True))
     except BuildError as exc:
         click.echo(f"build failed: {exc}", err=True)
+        sys.exit(1)
+    except PortInUse as exc:  # the whole message, nothing before it: the check runs first
+        click.echo(f"{exc}.", err=True)
         sys.exit(1)
     except ServeError as exc:
         click.echo(f"error: {exc}", err=True)

@@ -1,67 +1,94 @@
-"""``scograph serve``: the app under gunicorn, on the current release (built first if there is none).
+"""``scograph serve``: the app under granian, on the current release (built first if there is none).
 
 How the processes combine (measured on 2 cores, see benchmarks/REPORT-endpoint.md):
 
 - The SPARQL engine runs in the query worker processes, outside any GIL,
   so engine work already spreads over every core. What does not spread is
-  the web side: HTTP parsing, Flask dispatch and the response policies cost
-  ~0.7 ms of Python per request, and one process does that on one core at a
-  time (a single gthread process tops out near 1.4k requests/s here).
-- So by default there is **one gunicorn process per core** (capped by
-  ``--max-concurrent-queries``), each a ``gthread`` worker **owning its share
-  of the query pool**: ``ceil(max_concurrent / processes)`` query workers and
-  ``ceil(max_queued / processes)`` queue places. The total bound stays what was
-  asked for; a shared pool across processes would need a broker process and
+  the web side: Flask dispatch and the response policies are Python under
+  one GIL per process (~0.35 ms of CPU per ``/healthz`` in all, granian
+  included), so one process serves on one core at a time.
+- So by default there is **one granian worker process per core** (capped by
+  ``--max-concurrent-queries``), each **owning its share of the query pool**,
+  created in that process: ``ceil(max_concurrent / processes)`` query workers
+  and ``ceil(max_queued / processes)`` queue places. The total bound stays what
+  was asked for; a shared pool across processes would need a broker process and
   one more hop per query, which costs more than the bound's coarseness.
   The price: a process whose share is busy refuses (429) even if the other
   has room, and ``/healthz`` shows the pool of the process that answered.
   ``--workers 1`` gives one exact, server-wide bound.
-- Threads per process = its running + queued queries + 4 spare (pages,
-  ``/healthz``), so that requests are refused by the pool's bound (fast 429)
-  rather than left waiting in gunicorn's accept queue with no limit.
+- Threads per process (granian's "blocking threads", the ones that run the
+  WSGI app) = its running + queued queries + 4 spare (pages, ``/healthz``), so
+  that requests are refused by the pool's bound (fast 429), not left waiting.
 
-gunicorn's own worker timeout is set well above the query time limit: a
-query past its limit is stopped by the pool (its process is killed), never by
-gunicorn killing the web worker with every other request in it.
+Why granian (benchmarks/REPORT-endpoint.md, "HTTP server"): it reads requests
+in Rust (hyper, tokio) and hands a thread only a complete request head, so a
+client that trickles its headers costs a socket, not a thread; it closes any
+connection that has not sent a whole head within ``HEADER_READ_TIMEOUT``
+(idle keep-alive ones included) and refuses a head over ``MAX_HEAD_BYTES``
+(431). Bodies are limited by the app (413, ``--max-query-bytes``); a body is
+streamed to its thread, so at most half the threads may wait on slow bodies
+(``web/body_gate.py``). Under gunicorn gthread 200 clients trickling their
+headers held every thread and starved the server.
 
-gunicorn trusts no peer's forwarding headers (``X-Forwarded-Proto``,
-``SCRIPT_NAME``: by default it believes them from 127.0.0.1): whether a proxy
-is trusted is the app's decision alone (``--trust-forwarded-headers``, see
+No timeout kills a web worker for being busy: a query past its limit is stopped
+by the pool (its process is killed), never by the server killing the worker
+with every other request in it. On SIGTERM/SIGINT the main process asks each
+worker to stop and waits up to ``graceful_timeout`` (above the query time limit)
+for its requests to finish; a worker closes its store (and so its query workers)
+when it exits. Workers die with the main process however it dies (kill -9
+included: PR_SET_PDEATHSIG), and query workers with their web worker.
+
+granian applies no forwarding header (``X-Forwarded-Proto``/``-Host``,
+``Forwarded``, ``X-Script-Name``: the WSGI scheme, host and ``SCRIPT_NAME``
+are those of the connection), so there is nothing to switch off here: whether a
+proxy is trusted stays the app's decision alone (``--trust-forwarded-headers``, see
 :mod:`scograph.web.origin`).
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import functools
 import logging
 import math
 import os
+import signal
+import socket
 import sys
 from dataclasses import dataclass, field, replace
 
-from gunicorn.app.base import BaseApplication
-
 from scograph.config import Settings
 from scograph.release import Release, ReleaseNotFound, current_release
+from scograph.sparql.protocol import FORM_OVERHEAD, FORM_SLACK
 from scograph.store.base import Store
 from scograph.web.app import WebConfig, create_app
+from scograph.web.body_gate import BodyGate
 
 log = logging.getLogger("scograph.serve")
 
-#: gunicorn refuses request lines longer than this (its maximum); longer queries must be POSTed.
-MAX_REQUEST_LINE = 8190
+#: The request line and headers together may not exceed this (431 beyond); longer queries must be POSTed.
+MAX_HEAD_BYTES = 16 * 1024
+#: Seconds a client has to send a request's line and headers before its connection is closed.
+HEADER_READ_TIMEOUT = 10.0
+#: Connections waiting to be accepted, per worker process.
+BACKLOG = 2048
+#: Connections one worker process holds at once (granian's "backpressure"); more wait in the
+#: backlog. Each costs a tokio task and its buffers, not a thread: slow clients are cheap to hold.
+CONNECTIONS_PER_PROCESS = 2048
 
 
 @dataclass(frozen=True)
 class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8080
-    workers: int | None = None  # gunicorn processes; None: one per core, at most one per query slot
-    threads: int | None = None  # per gunicorn process; None: enough for the query bound
+    workers: int | None = None  # HTTP worker processes; None: one per core, at most one per query slot
+    threads: int | None = None  # per worker process; None: enough for the query bound
     web: WebConfig = field(default_factory=WebConfig)
     max_queued_queries: int = 64
     queue_timeout: float = 2.0
     store_url: str | None = None  # a remote SPARQL endpoint instead of the embedded store
-    result_cache_mb: float = 64.0  # per gunicorn process; 0 turns the result cache off
+    result_cache_mb: float = 64.0  # per worker process; 0 turns the result cache off
     query_memory_mb: int = 2048  # address-space cap of each query worker; 0: none
     unsafe_allow_network: bool = False  # serve even if query workers cannot be cut off the network
     log_level: str = "info"
@@ -103,7 +130,7 @@ def ensure_release(settings: Settings, log_line=lambda msg: None) -> Release:
 
 
 def make_store(options: ServeOptions, release: Release | None) -> Store:
-    """The store a gunicorn worker process answers from (created in that process)."""
+    """The store an HTTP worker process answers from (created in that process)."""
     if options.store_url:
         from scograph.store.remote import RemoteStore  # issue 5; imported only when asked for
 
@@ -145,65 +172,183 @@ def _configure_logging(level: str) -> None:
     logger.propagate = False
 
 
-class ScographServer(BaseApplication):
-    """gunicorn, configured from Python: no config file, no re-import of a module path."""
+class ScographServer:
+    """granian, configured from Python: no config file, no re-import of a module path.
+
+    The main process runs no app: it starts ``processes`` worker processes (forked
+    from its main thread; each listens on the port itself, with SO_REUSEPORT),
+    respawns one that crashes, and stops them on SIGTERM/SIGINT, each finishing
+    its requests within ``graceful_timeout``.
+    """
 
     def __init__(self, options: ServeOptions, release: Release | None):
         self.options = options
         self.release = release
-        super().__init__()
 
-    def load_config(self) -> None:
+    @property
+    def graceful_timeout(self) -> int:
+        # A worker asked to stop finishes its running queries (each stopped at the
+        # query time limit at the latest) before it is killed.
+        return max(10, int(self.options.web.query_timeout) + 5)
+
+    def run(self) -> None:
+        from granian.constants import HTTPModes, Interfaces
+        from granian.http import HTTP1Settings
+        from granian.log import LogLevels
+        from granian.server.mp import MPServer
+
         o = self.options
-        settings = {
-            "bind": f"[{o.host}]:{o.port}" if ":" in o.host else f"{o.host}:{o.port}",
-            "workers": o.processes,
-            "worker_class": "gthread",
-            "threads": o.threads_per_process,
-            "timeout": max(30, int(o.web.query_timeout * 3) + 10),
-            "graceful_timeout": 10,
-            "keepalive": 5,
-            "limit_request_line": MAX_REQUEST_LINE,
-            "preload_app": False,  # each worker process builds its own store and query pool
-            "accesslog": None,  # the app logs one line per query with its duration
-            "errorlog": "-",
-            "loglevel": o.log_level,
-            "proc_name": "scograph",
-            "worker_exit": _close_store,
-            # No peer may set the scheme or SCRIPT_NAME/PATH_INFO through headers; the app decides (origin.py).
-            "forwarded_allow_ips": "",
-            "forwarder_headers": "",
-            "secure_scheme_headers": {},
-        }
-        if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25.1: no shared ~/.gunicorn socket
-            settings["control_socket_disable"] = True
-        for key, value in settings.items():
-            self.cfg.set(key, value)
-
-    def load(self):
-        _configure_logging(self.options.log_level)
-        store = make_store(self.options, self.release)
-        # Search reads the local release's index file, also with --store URL (publish leaves it local).
-        index = self.release.search_index_path if self.release is not None else None
-        app = create_app(store, self.options.web, search_index=index)
-        _APPS.append(app)
-        return app
+        server = MPServer(
+            "scograph.serve:app",  # only named in granian's log lines; the app comes from _worker_app
+            address=o.host,
+            port=o.port,
+            interface=Interfaces.WSGI,
+            http=HTTPModes.http1,
+            websockets=False,
+            workers=o.processes,
+            blocking_threads=o.threads_per_process,
+            backlog=BACKLOG,
+            backpressure=CONNECTIONS_PER_PROCESS,
+            http1_settings=HTTP1Settings(
+                header_read_timeout=int(HEADER_READ_TIMEOUT * 1000),
+                keep_alive=True,
+                max_buffer_size=MAX_HEAD_BYTES,
+            ),
+            log_level=LogLevels(o.log_level),
+            log_dictconfig=_granian_log_config(),
+            log_access=False,  # the app logs one line per query with its duration
+            respawn_failed_workers=True,
+            workers_kill_timeout=self.graceful_timeout,
+        )
+        _raise_open_files_limit(o.processes * (CONNECTIONS_PER_PROCESS + BACKLOG) + 256)
+        loader = functools.partial(_worker_app, o, self.release, os.getpid())
+        server.serve(spawn_target=_wsgi_worker, target_loader=loader, wrap_loader=False)
 
 
-_APPS: list = []
+def _raise_open_files_limit(wanted: int) -> None:
+    """Lift the soft limit on open files towards ``wanted`` (at most the hard limit): a
+    default of 1024 would stop a worker accepting connections long before its backpressure."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        if soft != resource.RLIM_INFINITY and soft < target:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ImportError, ValueError, OSError):  # not POSIX, or not allowed: keep what we have
+        pass
 
 
-def _close_store(server, worker) -> None:
-    for app in _APPS:
-        app.extensions["scograph.store"].close()
+def _granian_log_config() -> dict:
+    """granian's own lines on stderr, in the format of scograph's (one log stream)."""
+    return {
+        "formatters": {
+            "generic": {"()": "logging.Formatter", "fmt": "%(asctime)s [%(process)d] granian %(levelname)s %(message)s"},
+        },
+        "filters": {"deliberate_threads": {"()": _DeliberateThreads}},
+        "handlers": {
+            "console": {
+                "formatter": "generic", "class": "logging.StreamHandler", "stream": "ext://sys.stderr",
+                "filters": ["deliberate_threads"],
+            },
+        },
+        "loggers": {"_granian": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    }
+
+
+class _DeliberateThreads(logging.Filter):
+    """Drop granian's start-up warning that threads outnumber cores: ours wait on query
+    workers, not on the CPU, and their number is the query bound (see the module docstring)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Python threads, which seems quite high" not in record.getMessage()
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask the kernel to SIGTERM this worker when the main process dies, however it dies
+    (``kill -9`` included), so that no worker keeps the port and its query pool alive."""
+    # Until granian installs the worker's own handlers, the fork carries the main process's,
+    # which would swallow a SIGTERM sent while the app is still loading: die of it instead.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux
+        return
+    if os.getppid() != parent_pid:  # the parent died before the request took effect
+        os._exit(1)
+
+
+_STORES: list[Store] = []
+
+
+def _worker_app(options: ServeOptions, release: Release | None, parent_pid: int):
+    """The WSGI app of one worker process, with its own store and query pool (runs in the worker)."""
+    _die_with_parent(parent_pid)
+    _configure_logging(options.log_level)
+    store = make_store(options, release)
+    _STORES.append(store)
+    # Search reads the local release's index file, also with --store URL (publish leaves it local).
+    index = release.search_index_path if release is not None else None
+    return BodyGate(
+        create_app(store, options.web, search_index=index),
+        slots=options.threads_per_process // 2,  # the other half always free for requests without a body
+        max_bytes=FORM_OVERHEAD * options.web.max_query_bytes + FORM_SLACK,  # the largest body the app accepts
+    )
+
+
+def _wsgi_worker(*args, **kwargs) -> None:
+    """granian's WSGI worker, then closing the store (its query workers) when the worker exits."""
+    from granian.server.mp import MPServer
+
+    try:
+        MPServer._spawn_wsgi_worker(*args, **kwargs)
+    finally:
+        while _STORES:
+            _STORES.pop().close()
 
 
 class ServeError(Exception):
     """The server cannot start; ``str()`` says why in a sentence for the user."""
 
 
+class PortInUse(ServeError):
+    """Another program (or another ``scograph serve``) listens on the asked-for port."""
+
+
+def check_port(host: str, port: int) -> int:
+    """The port to listen on; fails in one sentence, before anything else happens, if
+    ``host:port`` cannot be listened on.
+
+    granian's workers bind with SO_REUSEPORT, so a second server on a taken port
+    could otherwise start and share it silently; this probe binds without it.
+    Port 0 is resolved to one free port here, since each worker binding port 0
+    itself would get a port of its own.
+    """
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise ServeError(f"cannot listen on {host}: {exc.strerror}") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will: TIME_WAIT is no obstacle
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(
+                    f"port {port} on {host} is already in use: stop the program listening there or choose another --port"
+                ) from None
+            raise ServeError(f"cannot listen on port {port} on {host}: {exc.strerror}") from None
+        return probe.getsockname()[1]
+
+
 def _check_remote(options: ServeOptions, release: Release | None) -> None:
-    """Open the remote store once before gunicorn starts, so a wrong URL is one clear
+    """Open the remote store once before the server starts, so a wrong URL is one clear
     error message rather than every worker process failing to boot with a traceback."""
     try:
         store = make_store(options, release)
@@ -251,6 +396,7 @@ def _check_network_walls(options: ServeOptions, log_line) -> None:
 
 
 def serve(options: ServeOptions, settings: Settings, log_line=lambda msg: None) -> None:
+    options = replace(options, port=check_port(options.host, options.port))
     options = with_public_url(options)
     if options.store_url:
         try:  # a local release, if any, tells the base IRI; the data comes from the remote store

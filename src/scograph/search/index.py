@@ -1,6 +1,6 @@
 """Reading a release's search index (read-only): full-text search and name candidates.
 
-One SQLite connection per thread (gunicorn ``gthread`` workers), opened with
+One SQLite connection per thread (the HTTP server runs requests in a thread pool), opened with
 ``mode=ro`` so a serving process can never change the release.
 """
 

@@ -118,7 +118,7 @@ class EmbeddedStore(Store):
         return self._graphs
 
     def _workers(self) -> WorkerPool:
-        # Started on first use, in the process that uses it: a gunicorn worker
+        # Started on first use, in the process that uses it: a web worker
         # forked from the master must not inherit the master's pool (or its threads).
         pool = self._pool
         if pool is not None and self._pool_pid == os.getpid():
