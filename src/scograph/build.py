@@ -34,6 +34,8 @@ from scograph.description import (
     distribution_triples,
     provenance_triples,
 )
+from scograph.exports.files import export_description_triples, export_files
+from scograph.exports.model import load_documents, oxigraph_select
 from scograph.jsonld import jsonld_context, write_compacted_jsonld
 from scograph.namespaces import PREFIXES, graph_iri
 from scograph.release import CURRENT, MANIFEST, RELEASES, STORE_DIR, Release
@@ -289,8 +291,13 @@ def _write_release(
         graph_iri(base, "shapes"): list(sources.shapes.triples),
         graph_iri(base, "provenance"): provenance_triples(checksums, settings, version),
     }
-    graphs[graph_iri(base, "description")] = list(sources.record.triples) + description_triples(
-        graphs, settings, version
+    # The exports (aligned text, citations, Akoma Ntoso...) are read from the validated data graph only.
+    documents = load_documents(oxigraph_select(sources.data.triples + sources.ontology.triples), base)
+    exports = export_files(documents, base, version)
+    graphs[graph_iri(base, "description")] = (
+        list(sources.record.triples)
+        + description_triples(graphs, settings, version)
+        + export_description_triples(exports, base)
     )
     quads = canonical_quads(
         ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for g, triples in graphs.items() for t in triples
@@ -331,6 +338,11 @@ def _write_release(
 
     (out / "context.jsonld").write_text(json.dumps(jsonld_context(base), indent=2, sort_keys=True) + "\n", "utf-8")
     record("context.jsonld", "application/ld+json", None, "JSON-LD context used by scograph.jsonld")
+
+    for export in exports:
+        (out / export.name).write_bytes(export.content())
+        record(export.name, export.media_type, None, export.description)
+    log(f"wrote {len(exports)} export files for {len(documents)} document(s)")
 
     report_quads = canonical_quads(
         ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())

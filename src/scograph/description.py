@@ -235,8 +235,22 @@ def _distribution_core(base: str, filename: str, media_type: str, description: s
         t(dist, _N(str(DCTERMS.title)), ox.Literal(description, language="en")),
         t(dist, _N(str(DCAT.downloadURL)), download_iri(base, filename)),
         t(dist, _N(str(DCAT.accessURL)), download_iri(base, filename)),
-        t(dist, _N(str(DCAT.mediaType)), _N(f"https://www.iana.org/assignments/media-types/{media_type}")),
+        *media_type_triples(dist, media_type),
     ]
+
+
+#: Media types in use that IANA has not registered: said as ``dcterms:format`` text, not ``dcat:mediaType``.
+UNREGISTERED_MEDIA_TYPES = frozenset(
+    {"application/x-tmx+xml", "application/jsonl", "application/x-bibtex", "application/x-research-info-systems"}
+)
+
+
+def media_type_triples(subject: ox.NamedNode, media_type: str) -> list[ox.Triple]:
+    """``dcat:mediaType`` (an IANA IRI) for registered types, ``dcterms:format`` text for the others."""
+    bare = media_type.split(";")[0].strip()
+    if bare in UNREGISTERED_MEDIA_TYPES:
+        return [ox.Triple(subject, _N(str(DCTERMS.format)), _lit(bare))]
+    return [ox.Triple(subject, _N(str(DCAT.mediaType)), _N(f"https://www.iana.org/assignments/media-types/{bare}"))]
 
 
 def distribution_triples(files: Iterable[dict], settings: "Settings") -> list[ox.Triple]:

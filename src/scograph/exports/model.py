@@ -1,0 +1,227 @@
+"""The documents of the graph as plain Python objects: what every export writes out.
+
+Read with SPARQL through a ``select`` callable, so the same code serves the build
+(an in-memory Oxigraph store of the validated data and ontology graphs) and the
+web app (any :class:`scograph.store.base.Store`, embedded or remote). Row values
+may be pyoxigraph or rdflib terms; :func:`value` and :func:`language` read both.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+
+Select = Callable[[str], list[dict[str, Any]]]
+
+SCOG = "ontology#"  # relative to the base IRI
+ELI = "http://data.europa.eu/eli/ontology#"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
+DCTERMS = "http://purl.org/dc/terms/"
+
+#: Predicates from a clause to what its text names, in the order references are listed.
+REFERENCE_PREDICATES = (ELI + "cites", "mentions", "enumerates", ELI + "is_about", "commitsTo", "committedBy")
+
+
+def value(term: Any) -> str:
+    if isinstance(term, (ox.NamedNode, ox.Literal, ox.BlankNode)):
+        return term.value
+    return str(term)
+
+
+def language(term: Any) -> str | None:
+    return getattr(term, "language", None) or None
+
+
+@dataclass(frozen=True)
+class Referent:
+    """Something a clause's text names: an organisation, person, place, event, concept, instrument."""
+
+    iri: str
+    types: tuple[str, ...]
+    labels: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Part:
+    """A clause or clause item, with its verbatim text per language (``zh``, ``en``)."""
+
+    iri: str
+    position: int
+    types: tuple[str, ...]
+    labels: dict[str, str]
+    texts: dict[str, str]
+    number: str | None = None
+    references: tuple[str, ...] = ()
+    enumerates: tuple[str, ...] = ()
+    children: tuple["Part", ...] = ()
+
+    def type_name(self) -> str:
+        """Local name of the clause's scograph class (``OperativeClause``), or ``""``."""
+        names = sorted(t.rsplit("#", 1)[-1] for t in self.types if "/ontology#" in t)
+        return names[0] if names else ""
+
+
+@dataclass(frozen=True)
+class Document:
+    iri: str
+    titles: dict[str, str]
+    labels: dict[str, str]
+    date: str | None
+    creator: str | None
+    creator_labels: dict[str, str]
+    place_labels: dict[str, str]
+    #: Language tag (``zh``) -> (expression IRI, ISO 639-2 code such as ``zho``).
+    expressions: dict[str, tuple[str, str]]
+    parts: tuple[Part, ...]
+    referents: dict[str, Referent] = field(default_factory=dict)
+
+    @property
+    def slug(self) -> str:
+        return self.iri.rstrip("/").rsplit("/", 1)[-1]
+
+    def all_parts(self) -> Iterable[Part]:
+        def walk(parts):
+            for part in parts:
+                yield part
+                yield from walk(part.children)
+
+        return walk(self.parts)
+
+
+def _by_lang(rows: Iterable[dict], key: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for row in rows:
+        term = row.get(key)
+        if term is not None:
+            out.setdefault(language(term) or "", value(term))
+    return dict(sorted(out.items()))
+
+
+def document_iris(select: Select, base: str) -> list[str]:
+    rows = select(
+        f"""SELECT DISTINCT ?doc WHERE {{
+  ?doc a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{base}{SCOG}PolicyDocument> }} ORDER BY ?doc"""
+    )
+    return [value(r["doc"]) for r in rows]
+
+
+def load_document(select: Select, base: str, iri: str) -> Document:
+    """Everything the exports need about one policy document, in document order."""
+    scog = base + SCOG
+    head = select(
+        f"""SELECT ?title ?label ?date ?creator ?creatorLabel ?placeLabel WHERE {{
+  OPTIONAL {{ <{iri}> <{DCTERMS}title> ?title }}
+  OPTIONAL {{ <{iri}> <{RDFS_LABEL}> ?label }}
+  OPTIONAL {{ <{iri}> <{ELI}date_document> ?date }}
+  OPTIONAL {{ <{iri}> <{DCTERMS}creator> ?creator OPTIONAL {{ ?creator <{RDFS_LABEL}>|<{SKOS_PREF}> ?creatorLabel }} }}
+  OPTIONAL {{ <{iri}> <{DCTERMS}spatial>/(<{RDFS_LABEL}>|<{SKOS_PREF}>) ?placeLabel }}
+}}"""
+    )
+    expressions = {}
+    for row in select(
+        f"""SELECT ?expr ?lang ?code WHERE {{
+  <{iri}> <{ELI}is_realized_by> ?expr . ?expr <{DCTERMS}language> ?lang .
+  OPTIONAL {{ ?expr <{ELI}language> ?code }} }} ORDER BY ?expr"""
+    ):
+        code = value(row["code"]).rsplit("/", 1)[-1].lower() if row.get("code") is not None else value(row["lang"])
+        expressions[value(row["lang"])] = (value(row["expr"]), code)
+
+    rows = select(
+        f"""SELECT ?part ?parent ?pos ?type ?label ?text ?number WHERE {{
+  ?part <{ELI}is_part_of>+ <{iri}> ; <{ELI}is_part_of> ?parent ; <{scog}position> ?pos .
+  {{ ?part a ?type }} UNION {{ ?part <{RDFS_LABEL}> ?label }} UNION {{ ?part <{scog}text> ?text }}
+  UNION {{ ?part <{ELI}number> ?number }}
+}}"""
+    )
+    fields: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    parents: dict[str, str] = {}
+    positions: dict[str, int] = {}
+    for row in rows:
+        part = value(row["part"])
+        parents[part] = value(row["parent"])
+        positions[part] = int(value(row["pos"]))
+        for key in ("type", "label", "text", "number"):
+            if row.get(key) is not None:
+                fields[part][key].append(row[key])
+
+    references: dict[str, list[str]] = defaultdict(list)
+    enumerates: dict[str, list[str]] = defaultdict(list)
+    predicates = [p if p.startswith("http") else scog + p for p in REFERENCE_PREDICATES]
+    values = " ".join(f"<{p}>" for p in predicates)
+    ref_rows = select(
+        f"""SELECT ?part ?p ?o ?type ?label WHERE {{
+  VALUES ?p {{ {values} }}
+  ?part <{ELI}is_part_of>+ <{iri}> ; ?p ?o . FILTER(isIRI(?o))
+  OPTIONAL {{ ?o a ?type }} OPTIONAL {{ ?o <{RDFS_LABEL}>|<{SKOS_PREF}> ?label }}
+}}"""
+    )
+    referent_types: dict[str, set[str]] = defaultdict(set)
+    referent_labels: dict[str, list] = defaultdict(list)
+    order = {p: i for i, p in enumerate(predicates)}
+    seen: dict[str, set[tuple[int, str]]] = defaultdict(set)
+    for row in ref_rows:
+        part, target = value(row["part"]), value(row["o"])
+        seen[part].add((order[value(row["p"])], target))
+        if value(row["p"]) == scog + "enumerates" and target not in enumerates[part]:
+            enumerates[part].append(target)
+        if row.get("type") is not None:
+            referent_types[target].add(value(row["type"]))
+        if row.get("label") is not None:
+            referent_labels[target].append(row["label"])
+    for part, pairs in seen.items():
+        references[part] = list(dict.fromkeys(target for _, target in sorted(pairs)))
+    def make(part: str) -> Part:
+        f = fields[part]
+        children = sorted((p for p, parent in parents.items() if parent == part), key=lambda p: (positions[p], p))
+        numbers = [value(n) for n in f["number"]]
+        return Part(
+            iri=part,
+            position=positions[part],
+            types=tuple(sorted({value(t) for t in f["type"]})),
+            labels=_by_lang([{"l": label} for label in f["label"]], "l"),
+            texts=_by_lang([{"t": t} for t in f["text"]], "t"),
+            number=min(numbers) if numbers else None,
+            references=tuple(references.get(part, ())),
+            enumerates=tuple(enumerates.get(part, ())),
+            children=tuple(make(c) for c in children),
+        )
+
+    top = sorted((p for p, parent in parents.items() if parent == iri), key=lambda p: (positions[p], p))
+    referents = {
+        target: Referent(target, tuple(sorted(referent_types[target])), _by_lang([{"l": x} for x in referent_labels[target]], "l"))
+        for target in sorted({t for targets in references.values() for t in targets})
+    }
+    return Document(
+        iri=iri,
+        titles=_by_lang(head, "title"),
+        labels=_by_lang(head, "label"),
+        date=next((value(r["date"]) for r in head if r.get("date") is not None), None),
+        creator=next((value(r["creator"]) for r in head if r.get("creator") is not None), None),
+        creator_labels=_by_lang(head, "creatorLabel"),
+        place_labels=_by_lang(head, "placeLabel"),
+        expressions=dict(sorted(expressions.items())),
+        parts=tuple(make(p) for p in top),
+        referents=referents,
+    )
+
+
+def load_documents(select: Select, base: str) -> list[Document]:
+    return [load_document(select, base, iri) for iri in document_iris(select, base)]
+
+
+def oxigraph_select(triples: Iterable[ox.Triple]) -> Select:
+    """A ``select`` over an in-memory Oxigraph store holding ``triples`` (the build's graphs)."""
+    store = ox.Store()
+    store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
+
+    def select(query: str) -> list[dict[str, Any]]:
+        solutions = store.query(query)
+        names = [v.value for v in solutions.variables]
+        return [{name: solution[name] for name in names if solution[name] is not None} for solution in solutions]
+
+    return select
