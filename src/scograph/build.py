@@ -34,7 +34,7 @@ from scograph.description import (
     distribution_triples,
     provenance_triples,
 )
-from scograph.exports.files import export_description_triples, export_files
+from scograph.exports.files import akn_link_triples, export_description_triples, export_files
 from scograph.exports.model import load_documents, oxigraph_select
 from scograph.jsonld import jsonld_context, write_compacted_jsonld
 from scograph.namespaces import PREFIXES, graph_iri
@@ -298,6 +298,7 @@ def _write_release(
         list(sources.record.triples)
         + description_triples(graphs, settings, version)
         + export_description_triples(exports, base)
+        + akn_link_triples(documents, base)
     )
     quads = canonical_quads(
         ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for g, triples in graphs.items() for t in triples

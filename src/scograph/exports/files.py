@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from scograph.exports import aligned, citations
+from scograph.exports import akn, aligned, citations
 from scograph.exports.model import Document
 from scograph.description import media_type_triples
 from scograph.namespaces import DCAT, DCTERMS, RDF, RDFS
@@ -42,7 +42,51 @@ def export_files(documents: list[Document], base: str, version: str) -> list[Exp
         files.append(
             ExportFile(f"scograph-citations.{extension}", media_type, f"Citations of every document and clause, one per language version, {label}", lambda write=write: write(cites))
         )
+    for doc in documents:
+        # The file with both versions orders them as the source text does (Chinese first), as the aligned files do.
+        both = sorted(doc.expressions, key=lambda lang: (aligned.LANGUAGES.index(lang) if lang in aligned.LANGUAGES else 99, lang))
+        versions = [[lang] for lang in doc.expressions] + ([both] if len(both) > 1 else [])
+        for langs in versions:
+            code = doc.expressions[langs[0]][1] if len(langs) == 1 else akn.MULTILINGUAL
+            which = doc.expressions[langs[0]][1] if len(langs) == 1 else "all language versions in one file"
+            files.append(
+                ExportFile(
+                    akn.file_name(doc, code),
+                    "application/xml",
+                    f"Akoma Ntoso 3.0 of {doc.slug} ({which})",
+                    lambda doc=doc, langs=langs: akn.akn_document(doc, base, langs),
+                )
+            )
     return files
+
+
+def akn_link_triples(documents: list[Document], base: str) -> list[ox.Triple]:
+    """Each clause -> its Akoma Ntoso element (``rdfs:seeAlso``), which is part of a downloadable file.
+
+    The element's IRI is an AKN portion IRI (``.../eng@/!main~para_3``); ``/akn/...``
+    answers 303 to the file holding it.
+    """
+    t = ox.Triple
+    out: list[ox.Triple] = []
+    for doc in documents:
+        iris = akn.akn_iris(doc, base)
+        codes = {code: lang for lang, (_expr, code) in doc.expressions.items()}
+        for code, lang in codes.items():
+            download = _N(f"{base}download/{akn.file_name(doc, code)}")
+            out += [
+                t(_N(iris.expression(code)), _N(str(RDFS.seeAlso)), download),
+                t(_N(iris.manifestation(code)), _N(str(RDFS.seeAlso)), download),
+                t(_N(doc.expressions[lang][0]), _N(str(RDFS.seeAlso)), _N(iris.expression(code))),
+            ]
+        for clause, lang, portion in akn.element_links(doc, base):
+            code = doc.expressions[lang][1]
+            out += [
+                t(_N(clause), _N(str(RDFS.seeAlso)), _N(portion)),
+                t(_N(portion), _N(str(DCTERMS.isPartOf)), _N(f"{base}download/{akn.file_name(doc, code)}")),
+                t(_N(portion), _N(str(DCTERMS.identifier)), ox.Literal(portion.rsplit("~", 1)[-1])),
+                t(_N(portion), _N(str(DCTERMS.language)), ox.Literal(lang)),
+            ]
+    return out
 
 
 def export_description_triples(files: list[ExportFile], base: str) -> list[ox.Triple]:

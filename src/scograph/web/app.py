@@ -34,10 +34,11 @@ def create_app(store: Store, config: WebConfig | None = None) -> Flask:
     # CORS, ETag/304, Cache-Control, gzip, Vary and the JSON/HTML error pages, for every response.
     http.install(app)
     # Blueprints are registered here as they are written (sparql, resources, downloads).
-    from scograph.web import downloads, resources, sparql
+    from scograph.web import downloads, exports, resources, sparql
 
     app.register_blueprint(sparql.bp)
     app.register_blueprint(downloads.bp)
+    app.register_blueprint(exports.bp)  # /akn/..., the Atom feed, /.well-known/sparql-examples
     app.register_blueprint(resources.bp)  # last: its catch-all serves every other IRI under the base
     return app
 

@@ -1,0 +1,341 @@
+"""Akoma Ntoso 3.0 (OASIS LegalDocML) files of each document: one per language version, one with both.
+
+The Initiative is a ``statement``: ``preface`` (its title), ``preamble`` (the
+opening paragraph, the recitals, the chapeau as a formula), ``mainBody`` (the
+numbered operative paragraphs; clause items and enumerated forms of
+cooperation as a ``blockList``), ``conclusions`` (commitment, closing
+reaffirmation, signature block). ``references`` lists, as TLC elements, what
+the clauses' text names; each clause element points at them with ``refersTo``.
+
+Every element's ``eId`` is computed from the clause IRI (:func:`eid`) and back
+(:func:`clause_key`), and the text of each element is the clause's
+``scog:text`` exactly: separators between list items stay in the item they
+follow, so an element's text content is the clause text. IRIs follow the AKN
+Naming Convention's FRBR pattern as AKN4UN applies it (``docs/uri-policy.md``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lxml import etree
+
+from scograph.exports.model import Document, Part, Referent
+
+AKN_NS = "http://docs.oasis-open.org/legaldocml/ns/akn/3.0"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_A = "{%s}" % AKN_NS
+
+#: Where each kind of clause goes, by its scograph class.
+PREAMBLE_TYPES = {"OpeningParagraph", "PreambularClause", "Chapeau"}
+CONCLUSION_TYPES = {"Commitment", "ClosingParagraph", "SignatureBlock"}
+
+#: TLC element for what a clause names, by the kind segment of its IRI (``.../id/person/...``).
+TLC_BY_KIND = {
+    "organization": "TLCOrganization",
+    "state": "TLCOrganization",
+    "person": "TLCPerson",
+    "place": "TLCLocation",
+    "event": "TLCEvent",
+    "concept": "TLCConcept",
+    "concept-scheme": "TLCConcept",
+    "mechanism": "TLCObject",
+    "instrument": "TLCReference",
+    "document": "TLCReference",
+}
+
+#: The multilingual expression's language code (ISO 639-2 "multiple languages").
+MULTILINGUAL = "mul"
+
+
+# -- identifiers ----------------------------------------------------------------------------
+
+
+def clause_key(doc: Document, part: Part) -> str:
+    """``op-1/item/2`` for ``.../green-development-initiative/clause/op-1/item/2``."""
+    prefix = doc.iri + "/clause/"
+    return part.iri[len(prefix) :] if part.iri.startswith(prefix) else part.iri.rsplit("/", 1)[-1]
+
+
+def eid(key: str, type_name: str = "") -> str:
+    """The AKN ``eId`` of a clause, from the key of its IRI (see docs/uri-policy.md).
+
+    ``op-3`` -> ``para_3``; ``op-1/item/2`` -> ``para_1__list_1__item_2``;
+    ``pre-2`` -> ``recitals__recital_2``; ``chapeau`` -> ``formula_chapeau``;
+    any other key -> ``container_{key}``.
+    """
+    if m := re.fullmatch(r"op-(\d+)/item/(\d+)", key):
+        return f"para_{m[1]}__list_1__item_{m[2]}"
+    if m := re.fullmatch(r"op-(\d+)", key):
+        return f"para_{m[1]}"
+    if m := re.fullmatch(r"pre-(\d+)", key):
+        return f"recitals__recital_{m[1]}"
+    if type_name == "Chapeau":
+        return f"formula_{key}"
+    return f"container_{key}"
+
+
+def key_from_eid(value: str) -> str:
+    """The inverse of :func:`eid`: the clause key (after ``/clause/`` in its IRI)."""
+    if m := re.fullmatch(r"para_(\d+)__list_1__item_(\d+)", value):
+        return f"op-{m[1]}/item/{m[2]}"
+    if m := re.fullmatch(r"para_(\d+)", value):
+        return f"op-{m[1]}"
+    if m := re.fullmatch(r"recitals__recital_(\d+)", value):
+        return f"pre-{m[1]}"
+    return value.split("_", 1)[1]
+
+
+def _tlc_eid(referent_iri: str) -> str:
+    """``.../id/organization/sco`` -> ``organization-sco`` (eIds are NCNames)."""
+    local = referent_iri.split("/id/", 1)[-1]
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", local)
+
+
+@dataclass(frozen=True)
+class AknIris:
+    """FRBR IRIs of one document (AKN Naming Convention, AKN4UN's use of it)."""
+
+    work: str
+
+    def expression(self, code: str) -> str:
+        return f"{self.work}/{code}@"
+
+    def manifestation(self, code: str) -> str:
+        return f"{self.expression(code)}/!main.xml"
+
+    def portion(self, code: str, element_id: str) -> str:
+        return f"{self.expression(code)}/!main~{element_id}"
+
+
+def akn_iris(doc: Document, base: str) -> AknIris:
+    """``{base}akn/sco/statement/initiative/{author}/{date}/{slug}``: jurisdiction ``sco`` (as AKN4UN uses ``un``)."""
+    author = (doc.creator or "unknown").rstrip("/").rsplit("/", 1)[-1]
+    subtype = _subtype(doc)
+    return AknIris(f"{base}akn/sco/statement/{subtype}/{author}/{doc.date or 'undated'}/{doc.slug}")
+
+
+def _subtype(doc: Document) -> str:
+    return "initiative"
+
+
+def file_name(doc: Document, code: str) -> str:
+    return f"akn-{doc.slug}-{code}.xml"
+
+
+# -- text segmentation ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListSegments:
+    intro: str
+    items: tuple[str, ...]  # each item's text with the separator that follows it
+    wrap_up: str
+
+
+def _segments(text: str, pieces: list[str]) -> ListSegments | None:
+    """Cut ``text`` at ``pieces`` (found in order, case-insensitively); ``None`` if one is missing."""
+    lowered = text.lower()
+    starts, position = [], 0
+    for piece in pieces:
+        found = lowered.find(piece.lower(), position)
+        if found < 0 or not piece:
+            return None
+        starts.append(found)
+        position = found + len(piece)
+    items = [text[a:b] for a, b in zip(starts, starts[1:])] + [text[starts[-1] : position]]
+    return ListSegments(text[: starts[0]], tuple(items), text[position:])
+
+
+def list_of(doc: Document, part: Part, lang: str) -> tuple[ListSegments, list[Part | str]] | None:
+    """The list a clause's text holds: its item parts (clause 1) or what it enumerates (clause 6)."""
+    text = part.texts.get(lang)
+    if not text:
+        return None
+    if part.children and all(lang in c.texts for c in part.children):
+        segments = _segments(text, [c.texts[lang] for c in part.children])
+        return (segments, list(part.children)) if segments else None
+    if part.enumerates and part.type_name() == "OperativeClause":
+        labels = [doc.referents[i].labels.get(lang, "") if i in doc.referents else "" for i in part.enumerates]
+        found = sorted((text.lower().find(label.lower()), label, iri) for label, iri in zip(labels, part.enumerates) if label)
+        if len(found) != len(labels) or found[0][0] < 0:
+            return None
+        segments = _segments(text, [label for _, label, _ in found])
+        return (segments, [iri for _, _, iri in found]) if segments else None
+    return None
+
+
+# -- writing ----------------------------------------------------------------------------------
+
+
+def _el(parent, tag: str, attrs: dict[str, str] | None = None, text: str | None = None):
+    element = etree.SubElement(parent, _A + tag, attrs or {})
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _refers_to(doc: Document, part: Part) -> dict[str, str]:
+    refs = [r for r in part.references if r in doc.referents]
+    return {"refersTo": " ".join("#" + _tlc_eid(r) for r in refs)} if refs else {}
+
+
+def _text_blocks(parent, doc: Document, part: Part, langs: list[tuple[str, str]], element_id: str) -> None:
+    """The clause's text under ``parent``: one ``<p>`` per language, or a ``blockList`` when it holds a list."""
+    lists = {lang: list_of(doc, part, lang) for lang, _ in langs}
+    if all(lists.values()):
+        block = _el(parent, "blockList", {"eId": f"{element_id}__list_1"})
+        first = next(iter(lists.values()))
+        intro_langs = [(lang, code) for lang, code in langs if lists[lang][0].intro]
+        if intro_langs:
+            intro = _el(block, "listIntroduction")
+            _inline_texts(intro, [(code, lists[lang][0].intro) for lang, code in intro_langs], len(langs) > 1)
+        for index in range(len(first[0].items)):
+            item_part = first[1][index]
+            attrs = {"eId": f"{element_id}__list_1__item_{index + 1}"}
+            if isinstance(item_part, Part):
+                attrs.update(_refers_to(doc, item_part))
+            elif item_part in doc.referents:  # an enumerated concept
+                attrs["refersTo"] = "#" + _tlc_eid(item_part)
+            item = _el(block, "item", attrs)
+            for lang, code in langs:
+                _el(item, "p", {XML_LANG: code} if len(langs) > 1 else {}, lists[lang][0].items[index])
+        wrap_langs = [(lang, code) for lang, code in langs if lists[lang][0].wrap_up]
+        if wrap_langs:
+            wrap = _el(block, "listWrapUp")
+            _inline_texts(wrap, [(code, lists[lang][0].wrap_up) for lang, code in wrap_langs], len(langs) > 1)
+        return
+    for lang, code in langs:
+        _el(parent, "p", {XML_LANG: code} if len(langs) > 1 else {}, part.texts[lang])
+
+
+def _inline_texts(parent, texts: list[tuple[str, str]], tagged: bool) -> None:
+    if not tagged:
+        parent.text = texts[0][1]
+        return
+    for code, text in texts:
+        _el(parent, "span", {XML_LANG: code}, text)
+
+
+def _frbr(meta, doc: Document, iris: AknIris, code: str, languages: list[str]) -> None:
+    identification = _el(meta, "identification", {"source": "#scograph"})
+    author = "#" + _tlc_eid(doc.creator) if doc.creator else "#scograph"
+    date = doc.date or "1970-01-01"
+    work = _el(identification, "FRBRWork")
+    _el(work, "FRBRthis", {"value": iris.work + "/!main"})
+    _el(work, "FRBRuri", {"value": iris.work})
+    _el(work, "FRBRalias", {"value": doc.iri, "name": "scograph"})
+    _el(work, "FRBRdate", {"date": date, "name": "adoption"})
+    _el(work, "FRBRauthor", {"href": author})
+    _el(work, "FRBRcountry", {"value": "sco"})
+    _el(work, "FRBRsubtype", {"value": _subtype(doc)})
+    _el(work, "FRBRnumber", {"value": doc.slug})
+    for lang, title in doc.titles.items():
+        _el(work, "FRBRname", {"value": title, XML_LANG: doc.expressions.get(lang, (None, lang))[1]})
+    expression = _el(identification, "FRBRExpression")
+    _el(expression, "FRBRthis", {"value": iris.expression(code) + "/!main"})
+    _el(expression, "FRBRuri", {"value": iris.expression(code)})
+    if code != MULTILINGUAL:
+        lang = next(lang for lang, (_iri, c) in doc.expressions.items() if c == code)
+        _el(expression, "FRBRalias", {"value": doc.expressions[lang][0], "name": "scograph"})
+    _el(expression, "FRBRdate", {"date": date, "name": "adoption"})
+    _el(expression, "FRBRauthor", {"href": author})
+    for language in languages:
+        _el(expression, "FRBRlanguage", {"language": language})
+    manifestation = _el(identification, "FRBRManifestation")
+    _el(manifestation, "FRBRthis", {"value": iris.manifestation(code)})
+    _el(manifestation, "FRBRuri", {"value": iris.manifestation(code)})
+    _el(manifestation, "FRBRdate", {"date": date, "name": "generation"})
+    _el(manifestation, "FRBRauthor", {"href": "#scograph"})
+
+
+def _references(meta, doc: Document) -> None:
+    references = _el(meta, "references", {"source": "#scograph"})
+    _el(references, "TLCOrganization", {"eId": "scograph", "href": "https://w3id.org/scograph/", "showAs": "scograph"})
+    by_tag: dict[str, list[Referent]] = {}
+    wanted = set(doc.referents)
+    if doc.creator:
+        wanted.add(doc.creator)
+    for iri in sorted(wanted):
+        referent = doc.referents.get(iri) or Referent(iri, (), doc.creator_labels)
+        kind = iri.split("/id/", 1)[-1].split("/", 1)[0]
+        by_tag.setdefault(TLC_BY_KIND.get(kind, "TLCObject"), []).append(referent)
+    # The schema wants TLC elements after any other reference kind; keep one fixed order.
+    for tag in ("TLCPerson", "TLCOrganization", "TLCConcept", "TLCObject", "TLCEvent", "TLCLocation", "TLCReference"):
+        for referent in by_tag.get(tag, []):
+            attrs = {"eId": _tlc_eid(referent.iri), "href": referent.iri, "showAs": referent.labels.get("en") or next(iter(referent.labels.values()), referent.iri)}
+            if tag == "TLCReference":
+                attrs["name"] = "cited"
+            _el(references, tag, attrs)
+
+
+def akn_document(doc: Document, base: str, langs: list[str]) -> bytes:
+    """The Akoma Ntoso XML of ``doc`` in the language versions ``langs`` (``["zh"]``, or ``["zh", "en"]``)."""
+    pairs = [(lang, doc.expressions[lang][1]) for lang in langs]
+    code = pairs[0][1] if len(pairs) == 1 else MULTILINGUAL
+    iris = akn_iris(doc, base)
+    root = etree.Element(_A + "akomaNtoso", nsmap={None: AKN_NS})
+    statement = _el(root, "statement", {"name": _subtype(doc), "contains": "originalVersion"})
+    meta = _el(statement, "meta")
+    _frbr(meta, doc, iris, code, [c for _, c in pairs])
+    _references(meta, doc)
+
+    preface = _el(statement, "preface")
+    long_title = _el(preface, "longTitle", {"eId": "longTitle"})
+    title_p = _el(long_title, "p")
+    for lang, c in pairs:
+        _el(title_p, "docTitle", {XML_LANG: c} if len(pairs) > 1 else {}, doc.titles.get(lang, ""))
+
+    preamble = _el(statement, "preamble")
+    main_body = None
+    conclusions = None
+    recitals = None
+    for part in doc.parts:
+        kind = part.type_name()
+        element_id = eid(clause_key(doc, part), kind)
+        refs = _refers_to(doc, part)
+        if kind in PREAMBLE_TYPES:
+            if kind == "PreambularClause":
+                if recitals is None:
+                    recitals = _el(preamble, "recitals", {"eId": "recitals"})
+                holder = _el(recitals, "recital", {"eId": element_id, **refs})
+            elif kind == "Chapeau":
+                holder = _el(preamble, "formula", {"eId": element_id, "name": "chapeau", **refs})
+            else:
+                holder = _el(preamble, "container", {"eId": element_id, "name": clause_key(doc, part), **refs})
+            _text_blocks(holder, doc, part, pairs, element_id)
+        elif kind in CONCLUSION_TYPES:
+            if conclusions is None:
+                conclusions = etree.Element(_A + "conclusions")
+            holder = _el(conclusions, "container", {"eId": element_id, "name": clause_key(doc, part), **refs})
+            _text_blocks(holder, doc, part, pairs, element_id)
+        else:
+            if main_body is None:
+                main_body = _el(statement, "mainBody")
+            if part.number is not None:
+                paragraph = _el(main_body, "paragraph", {"eId": element_id, **refs})
+                _el(paragraph, "num", None, f"{part.number}.")
+                content = _el(paragraph, "content")
+            else:
+                content = _el(main_body, "container", {"eId": element_id, "name": clause_key(doc, part), **refs})
+            _text_blocks(content, doc, part, pairs, element_id)
+    if main_body is None:
+        main_body = _el(statement, "mainBody")
+    if conclusions is not None:
+        statement.append(conclusions)
+    if len(preamble) == 0:
+        statement.remove(preamble)
+    etree.indent(root, space="  ")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8") + b"\n"
+
+
+def element_links(doc: Document, base: str) -> list[tuple[str, str, str]]:
+    """(clause IRI, language tag, AKN portion IRI) for every clause and item in every language version."""
+    iris = akn_iris(doc, base)
+    return [
+        (part.iri, lang, iris.portion(code, eid(clause_key(doc, part), part.type_name())))
+        for part in doc.all_parts()
+        for lang, (_expr, code) in doc.expressions.items()
+        if lang in part.texts
+    ]
