@@ -54,8 +54,8 @@ def _release() -> Release:
 
 def _path(release: Release, name: str) -> Path:
     path = release.path / name
-    # Only files the manifest lists (and the manifest itself) are served: no path tricks, no store files.
-    if (release.file(name) is None and name != "manifest.json") or not path.is_file():
+    # Only files the manifest lists (and the manifest and its sums) are served: no path tricks, no store files.
+    if (release.file(name) is None and name not in ("manifest.json", "SHA256SUMS")) or not path.is_file():
         abort(404, description=f"The release has no file called {name!r}; see the downloads page.")
     return path
 
@@ -84,7 +84,7 @@ def download(name: str) -> Response:
     release = _release()
     path = _path(release, name)
     listed = release.file(name)
-    media_type = listed.media_type if listed else "application/json"
+    media_type = listed.media_type if listed else "text/plain; charset=utf-8" if name == "SHA256SUMS" else "application/json"
     gz = release.file(name + ".gz")
     if gz is not None and request.accept_encodings["gzip"] > 0:
         response = send_file(

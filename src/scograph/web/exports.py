@@ -4,13 +4,18 @@
   (``.../eng@/!main~para_3``) answers ``303 See Other`` to the release file that
   holds it; the release's description graph says which (``rdfs:seeAlso`` /
   ``dcterms:isPartOf`` to ``/download/...``).
+- ``/feed.atom``: the releases of the build directory (:mod:`scograph.exports.feed`);
+  ``/release/{version}/download/{name}`` serves a file of an older release.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, redirect, request
+from flask import Blueprint, Response, abort, current_app, redirect, request, send_file
 
+from scograph.exports import feed as atom_feed
+from scograph.release import MANIFEST, Release, ReleaseNotFound
 from scograph.store.base import Store
+from scograph.web.downloads import DOWNLOAD_MAX_AGE, release_of
 
 bp = Blueprint("exports", __name__)
 
@@ -46,3 +51,33 @@ def akn(rest: str) -> Response:
 
 def _root() -> str:
     return request.url_root
+
+
+def _current() -> Release:
+    release = release_of(current_app)
+    if release is None:
+        abort(404, description="This server has no release directory configured, so it has no releases to list.")
+    return release
+
+
+@bp.get("/feed.atom")
+def feed() -> Response:
+    body = atom_feed.atom(_current(), request.url_root, request.url_root + "feed.atom")
+    return Response(body, content_type=atom_feed.ATOM_TYPE + "; charset=utf-8")
+
+
+@bp.get("/release/<version>/download/<name>")
+def release_file(version: str, name: str) -> Response:
+    """A file of any complete release in the build directory (the feed links older releases' files here)."""
+    current = _current()
+    if not version.isalnum():
+        abort(404, description=f"There is no release {version!r}; see /feed.atom.")
+    try:
+        release = Release.open(current.path.parent / version)
+    except ReleaseNotFound:
+        abort(404, description=f"There is no release {version!r}; see /feed.atom.")
+    listed = release.file(name)
+    if (listed is None and name not in (MANIFEST, "SHA256SUMS")) or not (release.path / name).is_file():
+        abort(404, description=f"Release {version} has no file called {name!r}.")
+    media_type = listed.media_type if listed else ("application/json" if name == MANIFEST else "text/plain; charset=utf-8")
+    return send_file(release.path / name, mimetype=media_type, conditional=True, max_age=DOWNLOAD_MAX_AGE)
