@@ -178,6 +178,8 @@ def description_triples(graphs: dict[str, list[ox.Triple]], settings: "Settings"
             continue
         out.append(t(ds, _N(str(VOID.vocabulary)), _N(vocabulary)))
 
+    out += partition_triples(ds, all_triples)
+
     # Linksets: one per (target, predicate) with the number of links.
     links: Counter[tuple[str, str]] = Counter()
     for tr in all_triples:
@@ -214,6 +216,37 @@ def description_triples(graphs: dict[str, list[ox.Triple]], settings: "Settings"
     for fmt in DUMP_FORMATS:
         out += _distribution_core(base, fmt.filename, fmt.media_type, fmt.description)
         out.append(t(ds, _N(str(VOID.dataDump)), download_iri(base, fmt.filename)))
+    return out
+
+
+def partition_triples(ds: ox.NamedNode, triples: set[ox.Triple]) -> list[ox.Triple]:
+    """VoID class partitions (entities per class) and property partitions (triples per property).
+
+    Query editors use them to offer the classes and properties a dataset really
+    uses. Partitions are blank nodes labelled by what they count; RDFC-1.0 gives
+    them canonical names in the dumps.
+    """
+    t = ox.Triple
+    members: dict[ox.Term, set] = {}
+    for tr in triples:
+        if tr.predicate.value == str(RDF.type):
+            members.setdefault(tr.object, set()).add(tr.subject)
+    per_property = Counter(tr.predicate for tr in triples)
+    out: list[ox.Triple] = []
+    for cls in sorted(members, key=str):
+        node = ox.BlankNode("k" + hashlib.sha1(("class " + str(cls)).encode()).hexdigest()[:16])
+        out += [
+            t(ds, _N(str(VOID.classPartition)), node),
+            t(node, _N(str(VOID["class"])), cls),
+            t(node, _N(str(VOID.entities)), _int(len(members[cls]))),
+        ]
+    for prop in sorted(per_property, key=str):
+        node = ox.BlankNode("p" + hashlib.sha1(("property " + str(prop)).encode()).hexdigest()[:16])
+        out += [
+            t(ds, _N(str(VOID.propertyPartition)), node),
+            t(node, _N(str(VOID.property)), prop),
+            t(node, _N(str(VOID.triples)), _int(per_property[prop])),
+        ]
     return out
 
 

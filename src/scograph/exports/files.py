@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from scograph.exports import akn, aligned, citations
+from scograph.exports import akn, aligned, citations, examples_rdf
 from scograph.exports.model import Document
 from scograph.description import media_type_triples
 from scograph.namespaces import DCAT, DCTERMS, RDF, RDFS
@@ -36,6 +36,14 @@ def export_files(documents: list[Document], base: str, version: str) -> list[Exp
         ExportFile("scograph-aligned.csv", "text/csv; charset=utf-8", "Clause-aligned zh-en text, CSV", lambda: aligned.csv_bytes(documents)),
         ExportFile("scograph-aligned.jsonl", "application/jsonl", "Clause-aligned zh-en text, JSON Lines", lambda: aligned.jsonl(documents)),
     ]
+    files.append(
+        ExportFile(
+            examples_rdf.FILE_NAME,
+            "text/turtle",
+            "The example queries as SHACL SPARQL executables (labels and comments in en and zh), as at /.well-known/sparql-examples",
+            lambda: examples_rdf.examples_turtle(base),
+        )
+    )
     cites = [c for doc in documents for c in citations.citations(doc, version)]
     for fmt, (media_type, write, extension) in citations.FORMATS.items():
         label = {"csl": "CSL-JSON", "bib": "BibTeX", "ris": "RIS"}[fmt]

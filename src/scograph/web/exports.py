@@ -6,16 +6,20 @@
   ``dcterms:isPartOf`` to ``/download/...``).
 - ``/feed.atom``: the releases of the build directory (:mod:`scograph.exports.feed`);
   ``/release/{version}/download/{name}`` serves a file of an older release.
+- ``/.well-known/sparql-examples``: the example queries as SHACL SPARQL
+  executables (the release's ``sparql-examples.ttl``), negotiable like VoID.
 """
 
 from __future__ import annotations
 
+import rdflib
 from flask import Blueprint, Response, abort, current_app, redirect, request, send_file
 
 from scograph.exports import feed as atom_feed
 from scograph.release import MANIFEST, Release, ReleaseNotFound
 from scograph.store.base import Store
 from scograph.web.downloads import DOWNLOAD_MAX_AGE, release_of
+from scograph.web.negotiation import RDF_REPRESENTATIONS, TURTLE, negotiate
 
 bp = Blueprint("exports", __name__)
 
@@ -81,3 +85,22 @@ def release_file(version: str, name: str) -> Response:
         abort(404, description=f"Release {version} has no file called {name!r}.")
     media_type = listed.media_type if listed else ("application/json" if name == MANIFEST else "text/plain; charset=utf-8")
     return send_file(release.path / name, mimetype=media_type, conditional=True, max_age=DOWNLOAD_MAX_AGE)
+
+
+@bp.get("/.well-known/sparql-examples")
+def sparql_examples() -> Response:
+    """The example queries as RDF: Turtle as built, or another RDF syntax when ``Accept`` asks for one."""
+    from scograph.exports.examples_rdf import FILE_NAME
+
+    release = _current()
+    path = release.path / FILE_NAME
+    if release.file(FILE_NAME) is None or not path.is_file():
+        abort(404, description="This release has no sparql-examples.ttl; rebuild it with this version of scograph.")
+    representation = negotiate(request.headers.get("Accept"), RDF_REPRESENTATIONS) or TURTLE
+    if representation is TURTLE:
+        response = Response(path.read_bytes(), content_type=TURTLE.content_type)
+    else:
+        graph = rdflib.Graph().parse(path, format="turtle")
+        response = Response(graph.serialize(format=representation.rdflib_format, encoding="utf-8"), content_type=representation.content_type)
+    response.vary.add("Accept")
+    return response
