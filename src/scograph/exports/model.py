@@ -102,42 +102,79 @@ def _by_lang(rows: Iterable[dict], key: str) -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
+def _documents_pattern(base: str, iris: list[str] | None) -> str:
+    """Binds ``?doc`` to the given documents, or to every policy document."""
+    if iris is not None:
+        return "VALUES ?doc { " + " ".join(f"<{i}>" for i in iris) + " }"
+    return f"?doc a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{base}{SCOG}PolicyDocument> ."
+
+
 def document_iris(select: Select, base: str) -> list[str]:
-    rows = select(
-        f"""SELECT DISTINCT ?doc WHERE {{
-  ?doc a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{base}{SCOG}PolicyDocument> }} ORDER BY ?doc"""
-    )
+    rows = select(f"SELECT DISTINCT ?doc WHERE {{ {_documents_pattern(base, None)} }} ORDER BY ?doc")
     return [value(r["doc"]) for r in rows]
 
 
 def load_document(select: Select, base: str, iri: str) -> Document:
     """Everything the exports need about one policy document, in document order."""
+    return _load(select, base, [iri])[0]
+
+
+def load_documents(select: Select, base: str) -> list[Document]:
+    """Every policy document, in IRI order. Five queries in all, whatever the number of documents."""
+    return _load(select, base, None)
+
+
+def _load(select: Select, base: str, iris: list[str] | None) -> list[Document]:
     scog = base + SCOG
-    head = select(
-        f"""SELECT ?title ?label ?date ?creator ?creatorLabel ?placeLabel WHERE {{
-  OPTIONAL {{ <{iri}> <{DCTERMS}title> ?title }}
-  OPTIONAL {{ <{iri}> <{RDFS_LABEL}> ?label }}
-  OPTIONAL {{ <{iri}> <{ELI}date_document> ?date }}
-  OPTIONAL {{ <{iri}> <{DCTERMS}creator> ?creator OPTIONAL {{ ?creator <{RDFS_LABEL}>|<{SKOS_PREF}> ?creatorLabel }} }}
-  OPTIONAL {{ <{iri}> <{DCTERMS}spatial>/(<{RDFS_LABEL}>|<{SKOS_PREF}>) ?placeLabel }}
+    docs = _documents_pattern(base, iris)
+
+    def by_doc(query: str) -> dict[str, list[dict]]:
+        out: dict[str, list[dict]] = defaultdict(list)
+        for row in select(query):
+            out[value(row["doc"])].append(row)
+        return out
+
+    heads = by_doc(
+        f"""SELECT ?doc ?title ?label ?date ?creator ?creatorLabel ?placeLabel WHERE {{ {docs}
+  {{ ?doc <{DCTERMS}title> ?title }} UNION {{ ?doc <{RDFS_LABEL}> ?label }} UNION {{ ?doc <{ELI}date_document> ?date }}
+  UNION {{ ?doc <{DCTERMS}creator> ?creator OPTIONAL {{ ?creator <{RDFS_LABEL}>|<{SKOS_PREF}> ?creatorLabel }} }}
+  UNION {{ ?doc <{DCTERMS}spatial>/(<{RDFS_LABEL}>|<{SKOS_PREF}>) ?placeLabel }}
 }}"""
     )
-    expressions = {}
-    for row in select(
-        f"""SELECT ?expr ?lang ?code WHERE {{
-  <{iri}> <{ELI}is_realized_by> ?expr . ?expr <{DCTERMS}language> ?lang .
+    expression_rows = by_doc(
+        f"""SELECT ?doc ?expr ?lang ?code WHERE {{ {docs}
+  ?doc <{ELI}is_realized_by> ?expr . ?expr <{DCTERMS}language> ?lang .
   OPTIONAL {{ ?expr <{ELI}language> ?code }} }} ORDER BY ?expr"""
-    ):
-        code = value(row["code"]).rsplit("/", 1)[-1].lower() if row.get("code") is not None else value(row["lang"])
-        expressions[value(row["lang"])] = (value(row["expr"]), code)
-
-    rows = select(
-        f"""SELECT ?part ?parent ?pos ?type ?label ?text ?number WHERE {{
-  ?part <{ELI}is_part_of>+ <{iri}> ; <{ELI}is_part_of> ?parent ; <{scog}position> ?pos .
+    )
+    part_rows = by_doc(
+        f"""SELECT ?doc ?part ?parent ?pos ?type ?label ?text ?number WHERE {{ {docs}
+  ?part <{ELI}is_part_of>+ ?doc ; <{ELI}is_part_of> ?parent ; <{scog}position> ?pos .
   {{ ?part a ?type }} UNION {{ ?part <{RDFS_LABEL}> ?label }} UNION {{ ?part <{scog}text> ?text }}
   UNION {{ ?part <{ELI}number> ?number }}
 }}"""
     )
+    predicates = [p if p.startswith("http") else scog + p for p in REFERENCE_PREDICATES]
+    values = " ".join(f"<{p}>" for p in predicates)
+    reference_rows = by_doc(
+        f"""SELECT ?doc ?part ?p ?o ?type ?label WHERE {{ {docs}
+  VALUES ?p {{ {values} }}
+  ?part <{ELI}is_part_of>+ ?doc ; ?p ?o . FILTER(isIRI(?o))
+  OPTIONAL {{ ?o a ?type }} OPTIONAL {{ ?o <{RDFS_LABEL}>|<{SKOS_PREF}> ?label }}
+}}"""
+    )
+    order = iris if iris is not None else sorted(set(heads) | set(part_rows))
+    return [
+        _document(iri, heads.get(iri, []), expression_rows.get(iri, []), part_rows.get(iri, []), reference_rows.get(iri, []), predicates, scog)
+        for iri in order
+    ]
+
+
+def _document(iri: str, head: list[dict], expression_rows: list[dict], rows: list[dict], ref_rows: list[dict], predicates: list[str], scog: str) -> Document:
+    expressions = {}
+    for row in expression_rows:
+        code = value(row["code"]).rsplit("/", 1)[-1].lower() if row.get("code") is not None else value(row["lang"])
+        expressions[value(row["lang"])] = (value(row["expr"]), code)
+
     fields: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     parents: dict[str, str] = {}
     positions: dict[str, int] = {}
@@ -149,17 +186,8 @@ def load_document(select: Select, base: str, iri: str) -> Document:
             if row.get(key) is not None:
                 fields[part][key].append(row[key])
 
-    references: dict[str, list[str]] = defaultdict(list)
+    references: dict[str, list[str]] = {}
     enumerates: dict[str, list[str]] = defaultdict(list)
-    predicates = [p if p.startswith("http") else scog + p for p in REFERENCE_PREDICATES]
-    values = " ".join(f"<{p}>" for p in predicates)
-    ref_rows = select(
-        f"""SELECT ?part ?p ?o ?type ?label WHERE {{
-  VALUES ?p {{ {values} }}
-  ?part <{ELI}is_part_of>+ <{iri}> ; ?p ?o . FILTER(isIRI(?o))
-  OPTIONAL {{ ?o a ?type }} OPTIONAL {{ ?o <{RDFS_LABEL}>|<{SKOS_PREF}> ?label }}
-}}"""
-    )
     referent_types: dict[str, set[str]] = defaultdict(set)
     referent_labels: dict[str, list] = defaultdict(list)
     order = {p: i for i, p in enumerate(predicates)}
@@ -175,9 +203,15 @@ def load_document(select: Select, base: str, iri: str) -> Document:
             referent_labels[target].append(row["label"])
     for part, pairs in seen.items():
         references[part] = list(dict.fromkeys(target for _, target in sorted(pairs)))
+    for items in enumerates.values():
+        items.sort()
+
+    children_of: dict[str, list[str]] = defaultdict(list)
+    for part, parent in parents.items():
+        children_of[parent].append(part)
+
     def make(part: str) -> Part:
         f = fields[part]
-        children = sorted((p for p, parent in parents.items() if parent == part), key=lambda p: (positions[p], p))
         numbers = [value(n) for n in f["number"]]
         return Part(
             iri=part,
@@ -188,10 +222,9 @@ def load_document(select: Select, base: str, iri: str) -> Document:
             number=min(numbers) if numbers else None,
             references=tuple(references.get(part, ())),
             enumerates=tuple(enumerates.get(part, ())),
-            children=tuple(make(c) for c in children),
+            children=tuple(make(c) for c in sorted(children_of.get(part, []), key=lambda p: (positions[p], p))),
         )
 
-    top = sorted((p for p, parent in parents.items() if parent == iri), key=lambda p: (positions[p], p))
     referents = {
         target: Referent(target, tuple(sorted(referent_types[target])), _by_lang([{"l": x} for x in referent_labels[target]], "l"))
         for target in sorted({t for targets in references.values() for t in targets})
@@ -205,13 +238,9 @@ def load_document(select: Select, base: str, iri: str) -> Document:
         creator_labels=_by_lang(head, "creatorLabel"),
         place_labels=_by_lang(head, "placeLabel"),
         expressions=dict(sorted(expressions.items())),
-        parts=tuple(make(p) for p in top),
+        parts=tuple(make(p) for p in sorted(children_of.get(iri, []), key=lambda p: (positions[p], p))),
         referents=referents,
     )
-
-
-def load_documents(select: Select, base: str) -> list[Document]:
-    return [load_document(select, base, iri) for iri in document_iris(select, base)]
 
 
 def oxigraph_select(triples: Iterable[ox.Triple]) -> Select:
