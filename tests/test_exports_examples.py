@@ -103,3 +103,12 @@ def test_examples_in_the_release_and_negotiable(release, server):
     assert response.headers["Content-Type"].startswith("application/ld+json")
     graph = rdflib.Graph().parse(data=response.content, format="json-ld")
     assert len(set(graph.subjects(RDF.type, SH.SPARQLExecutable))) == 20
+
+
+def test_an_example_shacl_cannot_describe_is_one_sentence_naming_the_file():
+    from scograph.examples import ExampleQuery
+    from scograph.exports.examples_rdf import examples_triples
+
+    with pytest.raises(ValueError) as caught:
+        examples_triples(BASE, (ExampleQuery("99-describe", "t", "d", "# title: t\nDESCRIBE <https://w3id.org/scograph/id/state/chn>"),))
+    assert str(caught.value).startswith("src/scograph/queries/99-describe.rq: ") and "\n" not in str(caught.value)

@@ -341,7 +341,11 @@ def _write_release(
     record("context.jsonld", "application/ld+json", None, "JSON-LD context used by scograph.jsonld")
 
     for export in exports:
-        (out / export.name).write_bytes(export.content())
+        try:
+            content = export.content()
+        except ValueError as exc:  # e.g. an example query SHACL cannot describe: one sentence naming the file
+            raise BuildError(f"{export.name} could not be written: {exc}") from None
+        (out / export.name).write_bytes(content)
         record(export.name, export.media_type, None, export.description)
     log(f"wrote {len(exports)} export files for {len(documents)} document(s)")
 

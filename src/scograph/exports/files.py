@@ -103,6 +103,8 @@ def export_description_triples(files: list[ExportFile], base: str) -> list[ox.Tr
     t = ox.Triple
     out: list[ox.Triple] = []
     for f in files:
+        if f.name.startswith("akn-"):
+            out.append(t(_N(f"{base}dataset/distribution/{f.name}"), _N(str(DCTERMS.conformsTo)), _N(akn.AKN_NS)))
         dist = _N(f"{base}dataset/distribution/{f.name}")
         download = _N(f"{base}download/{f.name}")
         out += [
