@@ -246,7 +246,7 @@ def _frbr(meta, doc: Document, iris: AknIris, code: str, languages: list[str]) -
     manifestation = _el(identification, "FRBRManifestation")
     _el(manifestation, "FRBRthis", {"value": iris.manifestation(code)})
     _el(manifestation, "FRBRuri", {"value": iris.manifestation(code)})
-    _el(manifestation, "FRBRdate", {"date": date, "name": "generation"})
+    _el(manifestation, "FRBRdate", {"date": date, "name": "adoption"})
     _el(manifestation, "FRBRauthor", {"href": "#scograph"})
 
 
