@@ -23,14 +23,16 @@ from tests.serving import scograph_serve
 
 @pytest.fixture(scope="module")
 def two_releases(tmp_path_factory):
-    """A build directory holding two releases: the repository's sources, then the same with a data file changed."""
+    """A build directory holding two releases: the repository's sources, then the same with one clause relabelled."""
     root = tmp_path_factory.mktemp("feed-sources")
     for name in ("ontology", "data", "shapes"):
         shutil.copytree(REPO / name, root / name)
     build_dir = tmp_path_factory.mktemp("feed-build")
     first = build(Settings(source_root=root, build_dir=build_dir))
-    with (root / "data" / "places.ttl").open("a", encoding="utf-8") as f:
-        f.write("\n# A comment: new bytes, so a new release.\n")
+    initiative = root / "data" / "initiative.ttl"
+    text = initiative.read_text("utf-8")
+    assert text.count('"Operative clause 3"@en') == 1
+    initiative.write_text(text.replace('"Operative clause 3"@en', '"Operative clause 3 (relabelled)"@en'), "utf-8")
     second = build(Settings(source_root=root, build_dir=build_dir))
     assert first.version != second.version
     return SimpleNamespace(build_dir=build_dir, first=first, second=second)
@@ -83,3 +85,13 @@ def test_feed_is_listed_on_the_downloads_page(server):
 def test_unknown_release_is_404(server):
     assert requests.get(server + "/release/000000000000/download/scograph.ttl", timeout=30).status_code == 404
     assert requests.get(server + "/release/..%2F..%2Fetc/download/passwd", timeout=30).status_code == 404
+
+
+def test_entries_say_which_documents_changed(parsed, server):
+    doc = "https://w3id.org/scograph/id/document/2024/green-development-initiative"
+    newest, oldest = parsed.entries
+    related = {link.title: link.href for link in newest.links if link.rel == "related" and link.title != "SHA256SUMS"}
+    assert related == {f"changed: {doc}": server + "/doc/document/2024/green-development-initiative"}
+    assert [tag.term for tag in newest.tags] == ["changed"]
+    assert [tag.term for tag in oldest.tags] == ["added"]  # the first release adds every document
+    assert requests.get(related[f"changed: {doc}"], timeout=30).status_code == 200

@@ -387,6 +387,8 @@ def _write_release(
         "triples": len(union),
         "quads": len(quads),
         "files": files,
+        # Per document, a digest of what the exports say about it: the Atom feed lists what changed.
+        "documents": {doc.iri: doc.digest() for doc in documents},
         "store": STORE_DIR,
         "validation": {"violations": len(outcome.violations), "warnings": len(outcome.warnings)},
     }

@@ -53,19 +53,35 @@ def atom(current: Release, root: str, feed_url: str) -> bytes:
         "  <author><name>scograph</name></author>",
         '  <generator uri="https://w3id.org/scograph/">scograph</generator>',
     ]
-    for release in releases:
-        lines += _entry(release, current, root)
+    for newer, older in zip(releases, [*releases[1:], None]):
+        lines += _entry(newer, current, root, changes(newer, older))
     lines += ["</feed>", ""]
     return "\n".join(lines).encode("utf-8")
 
 
-def _entry(release: Release, current: Release, root: str) -> list[str]:
+def changes(release: Release, previous: Release | None) -> dict[str, list[str]]:
+    """Documents added, changed and removed since ``previous`` (by the digests in the manifests)."""
+    now = release.manifest.get("documents", {})
+    before = previous.manifest.get("documents", {}) if previous else {}
+    return {
+        "added": sorted(set(now) - set(before)),
+        "changed": sorted(iri for iri in set(now) & set(before) if now[iri] != before[iri]),
+        "removed": sorted(set(before) - set(now)),
+    }
+
+
+def _page(root: str, base: str, iri: str) -> str:
+    return root + "doc/" + iri[len(base) + 3 :] if iri.startswith(base + "id/") else iri
+
+
+def _entry(release: Release, current: Release, root: str, changed: dict[str, list[str]]) -> list[str]:
     iri = f"{release.base_iri}dataset/release/{release.version}"
     is_current = release.version == current.version
     summary = (
         f"Release {release.version}: {release.manifest.get('triples', 0):,} triples, "
         f"{len(release.files)} files{' (current)' if is_current else ''}. SHA-256 of each file:\n"
         + "".join(f"{f.sha256}  {f.name}\n" for f in release.files)
+        + "".join(f"Documents {kind} since the previous release: {', '.join(iris)}\n" for kind, iris in changed.items() if iris)
     )
     lines = [
         "  <entry>",
@@ -81,5 +97,11 @@ def _entry(release: Release, current: Release, root: str) -> list[str]:
             f"    <link rel=\"enclosure\" type={quoteattr(f.media_type.split(';')[0])} length=\"{f.bytes}\""
             f" title={quoteattr(f.name + ' sha256:' + f.sha256)} href={quoteattr(file_url(root, release, current, f.name))}/>"
         )
+    for kind in ("added", "changed"):  # removed documents have no page to link
+        for iri in changed[kind]:
+            lines.append(f"    <link rel=\"related\" type=\"text/html\" title={quoteattr(kind + ': ' + iri)} href={quoteattr(_page(root, release.base_iri, iri))}/>")
+    for kind, iris in changed.items():
+        if iris:
+            lines.append(f"    <category term=\"{kind}\" label={quoteattr(f'{len(iris)} document(s) {kind}')}/>")
     lines += [f"    <summary type=\"text\">{escape(summary)}</summary>", "  </entry>"]
     return lines

@@ -8,9 +8,11 @@ may be pyoxigraph or rdflib terms; :func:`value` and :func:`language` read both.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
@@ -83,6 +85,11 @@ class Document:
     @property
     def slug(self) -> str:
         return self.iri.rstrip("/").rsplit("/", 1)[-1]
+
+    def digest(self) -> str:
+        """SHA-256 of everything the exports say about the document: tells releases where it changed."""
+        payload = json.dumps(asdict(self), ensure_ascii=False, sort_keys=True, default=list)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
     def all_parts(self) -> Iterable[Part]:
         def walk(parts):
