@@ -20,6 +20,8 @@ DOC = "https://w3id.org/scograph/id/document/2024/green-development-initiative"
 CODES = {"zho": "zh", "eng": "en"}
 #: Elements that hold text; everything else holds only indentation between them.
 TEXT_HOLDERS = {AKN + "p", AKN + "listIntroduction", AKN + "listWrapUp", AKN + "span"}
+#: Inline elements marking what a clause's text names.
+MENTIONS = {AKN + tag for tag in ("organization", "person", "location", "event", "concept", "object")}
 
 
 @pytest.fixture(scope="module")
@@ -66,11 +68,16 @@ def test_a_broken_file_is_rejected_by_the_schema(akn_files, schema):
 
 
 def _text(element, lang: str | None = None) -> str:
-    """The text an element holds (optionally only one language's), without indentation."""
+    """The text an element holds (optionally only one language's), without indentation.
+
+    Text lives in the innermost text holders (a ``p``, a list introduction or wrap-up, a
+    language's ``span``); inline mentions inside them (``<person>``...) are part of it.
+    """
     parts = []
     for node in element.iter():
-        if node.tag in TEXT_HOLDERS and node.text and (lang is None or _lang_of(node) == lang):
-            parts.append(node.text)
+        innermost = not any(d.tag in TEXT_HOLDERS for d in node.iterdescendants())
+        if node.tag in TEXT_HOLDERS and innermost and (lang is None or _lang_of(node) == lang):
+            parts.append("".join(node.itertext()))
     return "".join(parts)
 
 
@@ -89,6 +96,8 @@ def _clause_elements(root) -> dict[str, etree._Element]:
         eid = element.get("eId")
         if not eid or element.getparent().tag == AKN + "references" or eid in ("recitals", "longTitle") or "__list_1" in eid and "__item_" not in eid:
             continue
+        if element.tag in MENTIONS:
+            continue  # a mention inside a clause's text, checked by test_mentions_in_the_text_are_marked
         iri = f"{DOC}/clause/{key_from_eid(eid)}"
         out[iri] = element
     return out
@@ -182,3 +191,21 @@ def test_each_clause_links_to_its_akn_element_and_the_iri_resolves(store, releas
         response = client.get(path)
         assert response.status_code == 303 and response.headers["Location"].endswith(f"/download/{name}"), path
     assert client.get("/akn/sco/statement/nothing/here").status_code == 404
+
+
+def test_mentions_in_the_text_are_marked_and_point_at_the_references(akn_files, store):
+    """``<person refersTo="#person-xi-jinping">Xi Jinping</person>``: each mention wraps a referent's label."""
+    for name in ("akn-green-development-initiative-eng.xml", "akn-green-development-initiative-zho.xml"):
+        root = akn_files[name]
+        references = {e.get("eId"): e.get("href") for e in root.find(f"{AKN}statement/{AKN}meta/{AKN}references")}
+        mentions = [e for e in root.iter() if e.tag in MENTIONS and e.getparent().tag == AKN + "p"]
+        assert len(mentions) >= 20, name
+        lang = "en" if "eng" in name else "zh"
+        for mention in mentions:
+            iri = references[mention.get("refersTo")[1:]]
+            labels = {str(r["l"]).lower() for r in store.select(
+                f"SELECT ?l WHERE {{ <{iri}> <http://www.w3.org/2000/01/rdf-schema#label>|<http://www.w3.org/2004/02/skos/core#prefLabel> ?l FILTER(LANG(?l) = '{lang}') }}"
+            )}
+            assert mention.text.lower() in labels, (name, mention.text, iri)
+        xi = [m for m in mentions if m.get("refersTo") == "#person-xi-jinping"]
+        assert len(xi) == 1 and xi[0].tag == AKN + "person"

@@ -5,7 +5,9 @@ opening paragraph, the recitals, the chapeau as a formula), ``mainBody`` (the
 numbered operative paragraphs; clause items and enumerated forms of
 cooperation as a ``blockList``), ``conclusions`` (commitment, closing
 reaffirmation, signature block). ``references`` lists, as TLC elements, what
-the clauses' text names; each clause element points at them with ``refersTo``.
+the clauses' text names; each clause element points at them with ``refersTo``,
+and where a referent's label occurs in the text it is wrapped in an inline
+element (``<person refersTo="#person-xi-jinping">Xi Jinping</person>``).
 
 Every element's ``eId`` is computed from the clause IRI (:func:`eid`) and back
 (:func:`clause_key`), and the text of each element is the clause's
@@ -181,9 +183,10 @@ def _refers_to(doc: Document, part: Part) -> dict[str, str]:
     return {"refersTo": " ".join("#" + _tlc_eid(r) for r in refs)} if refs else {}
 
 
-def _text_blocks(parent, doc: Document, part: Part, langs: list[tuple[str, str]], element_id: str) -> None:
+def _text_blocks(parent, doc: Document, part: Part, langs: list[tuple[str, str]], element_id: str, mixed: list) -> None:
     """The clause's text under ``parent``: one ``<p>`` per language, or a ``blockList`` when it holds a list."""
     lists = {lang: list_of(doc, part, lang) for lang, _ in langs}
+    marks = _Marks(element_id, mixed)
     if all(lists.values()):
         block = _el(parent, "blockList", {"eId": f"{element_id}__list_1"})
         first = next(iter(lists.values()))
@@ -200,14 +203,85 @@ def _text_blocks(parent, doc: Document, part: Part, langs: list[tuple[str, str]]
                 attrs["refersTo"] = "#" + _tlc_eid(item_part)
             item = _el(block, "item", attrs)
             for lang, code in langs:
-                _el(item, "p", {XML_LANG: code} if len(langs) > 1 else {}, lists[lang][0].items[index])
+                _marked_p(item, {XML_LANG: code} if len(langs) > 1 else {}, lists[lang][0].items[index], doc, part, lang, marks)
         wrap_langs = [(lang, code) for lang, code in langs if lists[lang][0].wrap_up]
         if wrap_langs:
             wrap = _el(block, "listWrapUp")
             _inline_texts(wrap, [(code, lists[lang][0].wrap_up) for lang, code in wrap_langs], len(langs) > 1)
         return
     for lang, code in langs:
-        _el(parent, "p", {XML_LANG: code} if len(langs) > 1 else {}, part.texts[lang])
+        _marked_p(parent, {XML_LANG: code} if len(langs) > 1 else {}, part.texts[lang], doc, part, lang, marks)
+
+
+#: Inline element marking a mention in the text, by the kind segment of the referent's IRI.
+INLINE_BY_KIND = {
+    "organization": "organization",
+    "state": "organization",
+    "person": "person",
+    "place": "location",
+    "event": "event",
+    "concept": "concept",
+    "concept-scheme": "concept",
+    "mechanism": "object",
+}
+
+
+class _Marks:
+    """Numbers the inline mentions of one clause element (``para_3__organization_1``...)."""
+
+    def __init__(self, element_id: str, mixed: list) -> None:
+        self.element_id = element_id
+        self.counts: dict[str, int] = {}
+        #: (element, text or tail, value) of mixed content, restored after indentation touches it.
+        self.mixed = mixed
+
+    def next_eid(self, tag: str) -> str:
+        self.counts[tag] = self.counts.get(tag, 0) + 1
+        return f"{self.element_id}__{tag}_{self.counts[tag]}"
+
+
+def _mentions(text: str, doc: Document, part: Part, lang: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, inline tag, referent IRI): the first place each referent's label occurs, longest first, no overlaps.
+
+    Labels are matched case-insensitively ("Climate change" in "...including climate change"); the
+    text inside the element is the clause's own.
+    """
+    lowered = text.lower()
+    candidates = []
+    for iri in part.references:
+        referent = doc.referents.get(iri)
+        tag = INLINE_BY_KIND.get(iri.split("/id/", 1)[-1].split("/", 1)[0])
+        label = referent.labels.get(lang) if referent else None
+        if tag and label and label.lower() in lowered:
+            candidates.append((label.lower(), tag, iri))
+    taken: list[tuple[int, int, str, str]] = []
+    for label, tag, iri in sorted(candidates, key=lambda c: (-len(c[0]), c[2])):
+        start = lowered.find(label)
+        while start >= 0 and any(start < e and start + len(label) > b for b, e, _t, _i in taken):
+            start = lowered.find(label, start + 1)
+        if start >= 0:
+            taken.append((start, start + len(label), tag, iri))
+    return sorted(taken)
+
+
+def _marked_p(parent, attrs: dict[str, str], text: str, doc: Document, part: Part, lang: str, marks: _Marks) -> None:
+    """A ``<p>`` holding ``text`` exactly, with each mention it names wrapped in its inline element."""
+    p = _el(parent, "p", attrs)
+    position, last = 0, None
+    for start, end, tag, iri in _mentions(text, doc, part, lang):
+        before = text[position:start]
+        if last is None:
+            p.text = before
+        else:
+            last.tail = before
+        last = _el(p, tag, {"eId": marks.next_eid(tag), "refersTo": "#" + _tlc_eid(iri)}, text[start:end])
+        position = end
+    if last is None:
+        p.text = text
+    else:
+        last.tail = text[position:]
+        marks.mixed.append((p, "text", p.text))
+        marks.mixed += [(child, "tail", child.tail) for child in p]
 
 
 def _inline_texts(parent, texts: list[tuple[str, str]], tagged: bool) -> None:
@@ -287,6 +361,7 @@ def akn_document(doc: Document, base: str, langs: list[str]) -> bytes:
     for lang, c in pairs:
         _el(title_p, "docTitle", {XML_LANG: c} if len(pairs) > 1 else {}, doc.titles.get(lang, ""))
 
+    mixed: list = []
     preamble = _el(statement, "preamble")
     main_body = None
     conclusions = None
@@ -304,12 +379,12 @@ def akn_document(doc: Document, base: str, langs: list[str]) -> bytes:
                 holder = _el(preamble, "formula", {"eId": element_id, "name": "chapeau", **refs})
             else:
                 holder = _el(preamble, "container", {"eId": element_id, "name": clause_key(doc, part), **refs})
-            _text_blocks(holder, doc, part, pairs, element_id)
+            _text_blocks(holder, doc, part, pairs, element_id, mixed)
         elif kind in CONCLUSION_TYPES:
             if conclusions is None:
                 conclusions = etree.Element(_A + "conclusions")
             holder = _el(conclusions, "container", {"eId": element_id, "name": clause_key(doc, part), **refs})
-            _text_blocks(holder, doc, part, pairs, element_id)
+            _text_blocks(holder, doc, part, pairs, element_id, mixed)
         else:
             if main_body is None:
                 main_body = _el(statement, "mainBody")
@@ -319,7 +394,7 @@ def akn_document(doc: Document, base: str, langs: list[str]) -> bytes:
                 content = _el(paragraph, "content")
             else:
                 content = _el(main_body, "container", {"eId": element_id, "name": clause_key(doc, part), **refs})
-            _text_blocks(content, doc, part, pairs, element_id)
+            _text_blocks(content, doc, part, pairs, element_id, mixed)
     if main_body is None:
         main_body = _el(statement, "mainBody")
     if conclusions is not None:
@@ -327,6 +402,8 @@ def akn_document(doc: Document, base: str, langs: list[str]) -> bytes:
     if len(preamble) == 0:
         statement.remove(preamble)
     etree.indent(root, space="  ")
+    for element, attribute, original in mixed:  # indentation must not enter a clause's text
+        setattr(element, attribute, original)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8") + b"\n"
 
 
