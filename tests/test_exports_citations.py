@@ -122,12 +122,20 @@ def test_what_is_not_a_document_or_clause_has_no_citation(server):
 
 def test_cite_box_links_the_three_formats(server):
     page = requests.get(server + "/doc/document/2024/green-development-initiative/clause/op-3.html", timeout=30).text
-    assert "English version." in page  # the citation text says which language version
+    assert ". English version. scograph release" in page  # the citation text says which language version
+    assert "For a reference manager (one reference per language version):" in page
     for fmt, media_type in TYPES.items():
         extension = {"csl": "csl.json"}.get(fmt, fmt)
-        href = f"{server}/doc/document/2024/green-development-initiative/clause/op-3.{extension}"
+        href = f"/doc/document/2024/green-development-initiative/clause/op-3.{extension}"  # relative (scograph.web.origin)
         assert f'href="{href}" type="{media_type}"' in page
-        assert requests.get(href, timeout=30).headers["Content-Type"].split(";")[0] == media_type
+        response = requests.get(server + href, timeout=30)
+        assert response.headers["Content-Type"].split(";")[0] == media_type
+        assert "Content-Language" not in response.headers  # both language versions, as the box says
+    # In Chinese, the box says it all in Chinese, and its links still give every language version.
+    zh = requests.get(server + "/doc/document/2024/green-development-initiative/clause/op-3.html?lang=zh", timeout=30).text
+    assert "。中文本。scograph 发布版本" in zh and "供文献管理软件使用（每个语言版本一条文献）：" in zh
+    assert "English version" not in zh and "For a reference manager" not in zh
+    assert 'href="/doc/document/2024/green-development-initiative/clause/op-3.bib" type="application/x-bibtex"' in zh
     document_page = requests.get(server + "/doc/document/2024/green-development-initiative.html", timeout=30).text
     assert document_page.count("/clause/op-3.bib") == 1  # the clause's own cite box on the document page
 

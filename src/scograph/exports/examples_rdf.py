@@ -84,5 +84,20 @@ def examples_triples(base: str, examples: tuple[ExampleQuery, ...] | None = None
 
 
 def examples_turtle(base: str) -> bytes:
+    return turtle(examples_triples(base))
+
+
+def turtle(triples: list[ox.Triple]) -> bytes:
     prefixes = {k: PREFIXES[k] for k in ("sh", "rdfs", "rdf", "schema", "dcterms")}
-    return ox.serialize(examples_triples(base), format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+
+
+def with_endpoint(triples: list[ox.Triple], endpoint: str) -> list[ox.Triple]:
+    """The examples with ``schema:target`` naming ``endpoint``: where the server that serves them answers.
+
+    The release file names ``{base}sparql``; a server with another public URL
+    (``--public-url``, a trusted proxy, a loopback address) says its own.
+    """
+    target = _N(str(SCHEMA.target))
+    out = [ox.Triple(t.subject, t.predicate, _N(endpoint)) if t.predicate == target else t for t in triples]
+    return sorted(out, key=lambda tr: (str(tr.subject), str(tr.predicate), str(tr.object)))
