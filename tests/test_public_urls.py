@@ -23,6 +23,7 @@ import pytest
 import rdflib
 import requests
 
+from scograph.examples import example_queries
 from tests.processes import ScographServe
 
 HOSTILE = "evil.example"
@@ -48,6 +49,9 @@ SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
 HTML, TURTLE, JSONLD, NT, RDFXML = "text/html", "text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml"
 SELECT = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 5"
 CONSTRUCT = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 5"
+#: The Akoma Ntoso work of the Initiative, and its English clause 3 (docs/uri-policy.md, "Akoma Ntoso IRIs").
+AKN_WORK = "/akn/sco/statement/initiative/green-development-forum/2024-07-08/green-development-initiative"
+AKN_CLAUSE = AKN_WORK + "/eng@/!main~para_3"
 
 #: (method, path, request headers, expected status): one of every kind of answer the server gives.
 REQUESTS: list[tuple[str, str, dict, int]] = [
@@ -113,6 +117,22 @@ REQUESTS: list[tuple[str, str, dict, int]] = [
     ("GET", "/reconcile/suggest/type?prefix=sta", {}, 200),
     ("GET", "/reconcile/suggest/property?prefix=wiki", {}, 200),
     ("GET", "/reconcile/properties?type=state", {}, 200),
+    # The exports: the Atom feed (absolute links), the described examples (schema:target), the AKN redirects,
+    # a citation by content negotiation, and a file of a release by version.
+    ("GET", "/feed.atom", {}, 200),
+    ("GET", "/.well-known/sparql-examples", {"Accept": TURTLE}, 200),
+    ("GET", "/.well-known/sparql-examples", {"Accept": JSONLD}, 200),
+    ("GET", AKN_CLAUSE, {}, 303),
+    ("GET", AKN_WORK + "/zho@", {}, 303),
+    ("GET", "/akn/sco/statement/nothing/here", {}, 404),
+    ("GET", f"/id/{DOC}/clause/op-3", {"Accept": "application/x-bibtex"}, 303),
+    ("GET", f"/doc/{DOC}/clause/op-3.bib", {}, 200),
+    ("GET", f"/doc/{DOC}", {"Accept": "application/vnd.citationstyles.csl+json"}, 200),
+    ("GET", "/download/scograph-citations.ris", {}, 200),
+    ("GET", "/release/{version}/download/scograph-aligned.tmx", {}, 200),
+    ("GET", "/release/{version}/download/SHA256SUMS", {}, 200),
+    ("GET", "/release/{version}/download/scograph.ttl.gz", {}, 200),
+    ("GET", "/release/{version}/download/no-such-file", {}, 404),
 ]
 #: The bodies of the POSTs that are not a SPARQL query.
 POST_BODIES = {
@@ -141,9 +161,15 @@ def server(settings, release, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def hostile_answers(server):
+def requests_to_send(release):
+    """REQUESTS with ``{version}`` (a release's own URLs) filled in with the built release's version."""
+    return [(method, path.replace("{version}", release.version), headers, status) for method, path, headers, status in REQUESTS]
+
+
+@pytest.fixture(scope="module")
+def hostile_answers(server, requests_to_send):
     return [(method, path, headers, status, _send(server.url, method, path, {**headers, **HOSTILE_HEADERS}))
-            for method, path, headers, status in REQUESTS]
+            for method, path, headers, status in requests_to_send]
 
 
 def test_no_answer_names_the_host_the_request_chose(hostile_answers):
@@ -188,17 +214,25 @@ def test_answers_do_not_depend_on_host_so_the_host_blind_etag_is_right(server, h
         for name in ("Location", "Content-Location", "Link", "Content-Type", "Vary"):
             assert honest.headers.get(name) == hostile.headers.get(name), (path, name)
         compared += 1
-    assert compared >= 40
+    assert compared >= 50
 
 
 def test_links_and_redirects_are_relative(hostile_answers):
+    redirects = 0
     for method, path, headers, status, response in hostile_answers:
+        if path.startswith("/akn/") and status == 303:
+            assert re.fullmatch(r"/download/akn-green-development-initiative-(eng|zho)\.xml", response.headers["Location"]), (path, response.headers["Location"])
+            redirects += 1
+        if path.startswith("/id/") and headers.get("Accept") == "application/x-bibtex":
+            assert response.headers["Location"] == f"/doc/{DOC}/clause/op-3.bib"
+            redirects += 1
         for name in ("Location", "Content-Location"):
             if name in response.headers:
                 assert response.headers[name].startswith("/") and not response.headers[name].startswith("//"), (path, name, response.headers[name])
         for target in re.findall(r"<([^>]*)>", response.headers.get("Link", "")):
             assert target.startswith("/") and not target.startswith("//"), (path, target)
-    pages = [f"/doc/{DOC}", "/search?q=" + quote("绿色"), "/search?q=green&per_page=3&page=2",
+    assert redirects == 3
+    pages = [f"/doc/{DOC}", "/downloads", "/search?q=" + quote("绿色"), "/search?q=green&per_page=3&page=2",
              "/reconcile/preview?id=" + quote(BASE + "id/state/kaz", safe="")]
     for path in pages:
         page = next(r for m, p, h, s, r in hostile_answers if p == path and s == 200 and h.get("Accept") == HTML)
@@ -237,6 +271,23 @@ def test_absolute_urls_use_the_public_url_of_a_loopback_server(server, hostile_a
     # Pages link relatively, with the search's paging links among them.
     page = by_path["/search?q=green&per_page=3&page=2", HTML].text
     assert 'rel="prev" href="/search?q=green&amp;page=1&amp;per_page=3"' in page and 'action="/search"' in page
+    # The Atom feed must be absolute (RFC 4287 ids and links): every href under the public URL.
+    feed = by_path["/feed.atom", None].text
+    hrefs = re.findall(r'href="([^"]+)"', feed)
+    assert len(hrefs) > 10 and all(h.startswith(public) for h in hrefs), [h for h in hrefs if not h.startswith(public)][:3]
+    assert f'href="{public}feed.atom"' in feed and f'href="{public}download/SHA256SUMS"' in feed
+    # The examples name this server's endpoint, in Turtle and in JSON-LD.
+    schema_target = rdflib.URIRef("https://schema.org/target")
+    for media_type, syntax in ((TURTLE, "turtle"), (JSONLD, "json-ld")):
+        examples = rdflib.Graph().parse(data=by_path["/.well-known/sparql-examples", media_type].text, format=syntax)
+        targets = list(examples.objects(None, schema_target))
+        assert len(targets) == len(example_queries()) and {str(t) for t in targets} == {public + "sparql"}, media_type
+    # The citation names the clause by its IRI (an identifier, not a link to this host).
+    bib = by_path[f"/doc/{DOC}/clause/op-3.bib", None].text
+    assert f"url = {{{BASE}id/{DOC}/clause/op-3}}" in bib
+    # A file of a release by version is the file the release lists.
+    tmx = next(r for m, p, h, s, r in hostile_answers if p.endswith("/download/scograph-aligned.tmx"))
+    assert tmx.headers["Content-Type"].startswith("application/x-tmx+xml") and tmx.content.startswith(b"<?xml")
 
 
 def test_trusted_proxy_headers_decide_the_absolute_urls(settings, release, tmp_path):

@@ -34,6 +34,8 @@ from scograph.description import (
     distribution_triples,
     provenance_triples,
 )
+from scograph.exports.files import akn_link_triples, export_description_triples, export_files
+from scograph.exports.model import load_documents, oxigraph_select
 from scograph.jsonld import jsonld_context, write_compacted_jsonld
 from scograph.namespaces import PREFIXES, graph_iri
 from scograph.search.indexer import SEARCH_INDEX, write_index
@@ -307,8 +309,14 @@ def _write_release(
         graph_iri(base, "shapes"): list(sources.shapes.triples),
         graph_iri(base, "provenance"): provenance_triples(checksums, settings, version),
     }
+    # The exports (aligned text, citations, Akoma Ntoso...) are read from the validated data graph only.
+    documents = load_documents(oxigraph_select(sources.data.triples + sources.ontology.triples), base)
+    exports = export_files(documents, base, version)
     description = graph_iri(base, "description")
-    graphs[description] = description_triples(graphs, settings, version, description, record=sources.record.triples)
+    graphs[description] = description_triples(
+        graphs, settings, version, description,
+        record=list(sources.record.triples) + export_description_triples(exports, base) + akn_link_triples(documents, base),
+    )
     quads = canonical_quads(
         ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for g, triples in graphs.items() for t in triples
     )
@@ -353,6 +361,15 @@ def _write_release(
     (out / "context.jsonld").write_text(json.dumps(jsonld_context(base), indent=2, sort_keys=True) + "\n", "utf-8")
     record("context.jsonld", "application/ld+json", None, "JSON-LD context used by scograph.jsonld")
 
+    for export in exports:
+        try:
+            content = export.content()
+        except ValueError as exc:  # e.g. an example query SHACL cannot describe: one sentence naming the file
+            raise BuildError(f"{export.name} could not be written: {exc}") from None
+        (out / export.name).write_bytes(content)
+        record(export.name, export.media_type, None, export.description)
+    log(f"wrote {len(exports)} export files for {len(documents)} document(s)")
+
     report_quads = canonical_quads(
         ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
         for t in _report_triples(outcome)
@@ -394,6 +411,8 @@ def _write_release(
         "triples": len(union),
         "quads": len(quads),
         "files": files,
+        # Per document, a digest of what the exports say about it: the Atom feed lists what changed.
+        "documents": {doc.iri: doc.digest() for doc in documents},
         "store": STORE_DIR,
         "search": {"file": SEARCH_INDEX, "bytes": (out / SEARCH_INDEX).stat().st_size, "sha256": _sha256(out / SEARCH_INDEX), **search},
         "validation": {"violations": len(outcome.violations), "warnings": len(outcome.warnings)},

@@ -238,6 +238,8 @@ def _describe(
             continue
         out.append(t(ds, _N(str(VOID.vocabulary)), _N(vocabulary)))
 
+    out += partition_triples(ds, all_triples)
+
     # Linksets: one per (target, predicate) with the number of links.
     links: Counter[tuple[str, str]] = Counter()
     for tr in all_triples:
@@ -277,6 +279,37 @@ def _describe(
     return out
 
 
+def partition_triples(ds: ox.NamedNode, triples: set[ox.Triple]) -> list[ox.Triple]:
+    """VoID class partitions (entities per class) and property partitions (triples per property).
+
+    Query editors use them to offer the classes and properties a dataset really
+    uses. Partitions are blank nodes labelled by what they count; RDFC-1.0 gives
+    them canonical names in the dumps.
+    """
+    t = ox.Triple
+    members: dict[ox.Term, set] = {}
+    for tr in triples:
+        if tr.predicate.value == str(RDF.type):
+            members.setdefault(tr.object, set()).add(tr.subject)
+    per_property = Counter(tr.predicate for tr in triples)
+    out: list[ox.Triple] = []
+    for cls in sorted(members, key=str):
+        node = ox.BlankNode("k" + hashlib.sha1(("class " + str(cls)).encode()).hexdigest()[:16])
+        out += [
+            t(ds, _N(str(VOID.classPartition)), node),
+            t(node, _N(str(VOID["class"])), cls),
+            t(node, _N(str(VOID.entities)), _int(len(members[cls]))),
+        ]
+    for prop in sorted(per_property, key=str):
+        node = ox.BlankNode("p" + hashlib.sha1(("property " + str(prop)).encode()).hexdigest()[:16])
+        out += [
+            t(ds, _N(str(VOID.propertyPartition)), node),
+            t(node, _N(str(VOID.property)), prop),
+            t(node, _N(str(VOID.triples)), _int(per_property[prop])),
+        ]
+    return out
+
+
 _ROOT_CLASSES = {str(SCOG.PolicyDocument), str(SCOG.Initiative)}
 _EXAMPLE_CLASSES = {str(SCOG.Initiative), str(SCOG.OperativeClause), str(SCOG.Framework)}
 
@@ -295,8 +328,22 @@ def _distribution_core(base: str, filename: str, media_type: str, description: s
         t(dist, _N(str(DCTERMS.title)), ox.Literal(description, language="en")),
         t(dist, _N(str(DCAT.downloadURL)), download_iri(base, filename)),
         t(dist, _N(str(DCAT.accessURL)), download_iri(base, filename)),
-        t(dist, _N(str(DCAT.mediaType)), _N(f"https://www.iana.org/assignments/media-types/{media_type}")),
+        *media_type_triples(dist, media_type),
     ]
+
+
+#: Media types in use that IANA has not registered: said as ``dcterms:format`` text, not ``dcat:mediaType``.
+UNREGISTERED_MEDIA_TYPES = frozenset(
+    {"application/x-tmx+xml", "application/jsonl", "application/x-bibtex", "application/x-research-info-systems"}
+)
+
+
+def media_type_triples(subject: ox.NamedNode, media_type: str) -> list[ox.Triple]:
+    """``dcat:mediaType`` (an IANA IRI) for registered types, ``dcterms:format`` text for the others."""
+    bare = media_type.split(";")[0].strip()
+    if bare in UNREGISTERED_MEDIA_TYPES:
+        return [ox.Triple(subject, _N(str(DCTERMS.format)), _lit(bare))]
+    return [ox.Triple(subject, _N(str(DCAT.mediaType)), _N(f"https://www.iana.org/assignments/media-types/{bare}"))]
 
 
 def distribution_triples(files: Iterable[dict], settings: "Settings") -> list[ox.Triple]:

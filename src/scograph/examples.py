@@ -2,8 +2,9 @@
 
 They are the dataset's competency questions: the tests check their answers
 against the document, the query page offers them, the benchmark runs them.
-Each file starts with ``# title:`` and ``# description:`` comment lines, and
-optionally ``# scope: corpus``.
+Each file starts with ``# title:`` and ``# description:`` comment lines, their
+Chinese versions ``# title-zh:`` and ``# description-zh:`` (published with the
+examples at ``/.well-known/sparql-examples``), and optionally ``# scope: corpus``.
 
 Most examples are anchored on named resources (the Initiative, the SCO, the
 Forum), so their answers stay the same when more documents are added and they
@@ -28,6 +29,8 @@ class ExampleQuery:
     description: str
     query: str
     corpus_wide: bool = False
+    title_zh: str = ""
+    description_zh: str = ""
 
 
 def _header(text: str, key: str, default: str | None = None) -> str:
@@ -53,7 +56,15 @@ def example_queries() -> tuple[ExampleQuery, ...]:
         text = path.read_text("utf-8")
         try:
             examples.append(
-                ExampleQuery(path.stem, _header(text, "title"), _header(text, "description"), text, _corpus_wide(text))
+                ExampleQuery(
+                    path.stem,
+                    _header(text, "title"),
+                    _header(text, "description"),
+                    text,
+                    _corpus_wide(text),
+                    _header(text, "title-zh", ""),
+                    _header(text, "description-zh", ""),
+                )
             )
         except ValueError as exc:
             raise ValueError(f"{path}: {exc}") from None

@@ -11,6 +11,10 @@ Layout of a build directory (``./build`` by default)::
         context.jsonld                  the JSON-LD context used by scograph.jsonld
         void.ttl                        VoID + DCAT description with sizes and checksums
         validation-report.{ttl,txt}     the SHACL report the release passed
+        scograph-aligned.{tmx,csv,jsonl}  clause-aligned zh-en text (scograph.exports.aligned)
+        scograph-citations.{csl.json,bib,ris}  citations of every document and clause
+        akn-{document}-{zho,eng,mul}.xml  Akoma Ntoso 3.0 per language version and with both
+        sparql-examples.ttl             the example queries as SHACL SPARQL executables
         SHA256SUMS
         store/                          Oxigraph store loaded from scograph.nq
         search.sqlite                   full-text and name index (SQLite FTS5), see scograph.search

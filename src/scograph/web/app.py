@@ -48,10 +48,11 @@ def create_app(store: Store, config: WebConfig | None = None, search_index: Path
     # The interface language (?lang=, Accept-Language) and its message catalogue, for every template.
     i18n.install(app)
     # Blueprints are registered here as they are written (sparql, resources, downloads).
-    from scograph.web import downloads, reconcile, resources, search, sparql
+    from scograph.web import downloads, exports, reconcile, resources, search, sparql
 
     app.register_blueprint(sparql.bp)
     app.register_blueprint(downloads.bp)
+    app.register_blueprint(exports.bp)  # /akn/..., the Atom feed, /.well-known/sparql-examples
     app.register_blueprint(search.bp)
     app.register_blueprint(reconcile.bp)
     app.register_blueprint(resources.bp)  # last: its catch-all serves every other IRI under the base

@@ -47,6 +47,12 @@ REPRESENTATIONS: tuple[Representation, ...] = (HTML, TURTLE, JSON_LD, N_TRIPLES,
 RDF_REPRESENTATIONS: tuple[Representation, ...] = tuple(r for r in REPRESENTATIONS if r.is_rdf)
 BY_EXTENSION: dict[str, Representation] = {r.extension: r for r in REPRESENTATIONS}
 
+# Citations of a document or clause (scograph.web.citations): offered only where there is something to cite.
+CSL_JSON = Representation("csl.json", "application/vnd.citationstyles.csl+json", None)
+BIBTEX = Representation("bib", "application/x-bibtex", None)
+RIS = Representation("ris", "application/x-research-info-systems", None)
+CITATIONS: tuple[Representation, ...] = (CSL_JSON, BIBTEX, RIS)
+
 
 def _offers(candidates: tuple[Representation, ...]) -> list[tuple[str, Representation]]:
     return [(media_type, r) for r in candidates for media_type in (r.media_type, *r.aliases)]
@@ -69,6 +75,9 @@ def negotiate(accept_header: str | None, candidates: tuple[Representation, ...] 
 
 def split_extension(path: str) -> tuple[str, Representation | None]:
     """``"state/chn.ttl"`` -> ``("state/chn", TURTLE)``; a path without a known extension is returned whole."""
+    for citation in CITATIONS:  # first: ".csl.json" has a dot of its own
+        if path.endswith("." + citation.extension) and len(path) > len(citation.extension) + 1:
+            return path[: -len(citation.extension) - 1], citation
     stem, dot, extension = path.rpartition(".")
     if dot and "/" not in extension and extension in BY_EXTENSION:
         return stem, BY_EXTENSION[extension]

@@ -38,7 +38,9 @@ from scograph.namespaces import ELI, PREFIXES
 from scograph.rdfconvert import from_rdflib, to_rdflib
 from scograph.store.base import Store
 from scograph.web import diagram, i18n, origin, schemaorg
+from scograph.web.citations import citable_document, citation_links, citation_response
 from scograph.web.negotiation import (
+    CITATIONS,
     HTML,
     REPRESENTATIONS,
     Representation,
@@ -129,8 +131,8 @@ def identifier(path: str) -> Response:
     if resolved is None:
         return _not_found(base + "id/" + path)
     iri, forced = resolved
-    representation = forced or negotiate(request.headers.get("Accept"))
-    if representation is None:
+    representation = forced or negotiate(request.headers.get("Accept"), REPRESENTATIONS + CITATIONS)
+    if representation is None or (representation in CITATIONS and citable_document(_store(), iri) is None):
         return _not_acceptable()
     location = site().document_url(iri, representation.extension)
     if representation is HTML:
@@ -226,10 +228,14 @@ def _resolve(prefix: str, path: str) -> tuple[str, Representation | None] | None
 
 
 def _serve(iri: str, forced: Representation | None, namespace: str | None = None) -> Response:
-    representation = forced or negotiate(request.headers.get("Accept"))
+    representation = forced or negotiate(request.headers.get("Accept"), REPRESENTATIONS + CITATIONS)
     if representation is None:
         return _not_acceptable()
-    if representation.is_rdf:
+    if representation in CITATIONS:
+        response = citation_response(_store(), iri, representation)
+        if response is None:
+            return _not_acceptable()
+    elif representation.is_rdf:
         graph = describe.describe_namespace(_store(), namespace) if namespace else describe.describe(_store(), iri)
         response = Response(serialize(graph, representation), content_type=representation.content_type)
     else:
@@ -402,6 +408,7 @@ def _cite(iri: str, labels: list[Label]) -> dict:
         "document_labels": _labels_of(document) if document and document != iri else [],
         "date": str(rows[0]["date"]) if rows else None,
         "version": _store().version,
+        "formats": citation_links(site(), iri),
     }
 
 
@@ -482,6 +489,7 @@ def _document_page(iri: str) -> str:
                 "document_labels": title,
                 "date": str(graph.value(subject, ELI.date_document) or ""),
                 "version": store.version,
+                "formats": citation_links(s, str(node)),
             },
         }
 

@@ -46,6 +46,13 @@ MESSAGES: dict[str, dict[str, str]] = {
     "cite.release_value": {"en": "scograph release", "zh": "scograph 发布版本"},
     "cite.in_prefix": {"en": ". In: ", "zh": "。载于："},
     "cite.release_sentence": {"en": ". scograph release {version}.", "zh": "。scograph 发布版本 {version}。"},
+    # Which language version the quoted title is from, said in the interface language.
+    "cite.version.en": {"en": ". English version", "zh": "。英文本"},
+    "cite.version.zh": {"en": ". Chinese version", "zh": "。中文本"},
+    "cite.formats": {
+        "en": "For a reference manager (one reference per language version):",
+        "zh": "供文献管理软件使用（每个语言版本一条文献）：",
+    },
     "formats.as_data": {"en": "This page as data:", "zh": "本页的数据格式："},
     "search.label": {"en": "Find by name", "zh": "按名称查找"},
     "search.button": {"en": "Search", "zh": "搜索"},
@@ -235,6 +242,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "downloads.void": {"en": ": VoID and DCAT description of the dataset and its distributions", "zh": "：数据集及其分发的 VoID 和 DCAT 描述"},
     "downloads.context": {"en": ": the JSON-LD context of scograph.jsonld", "zh": "：scograph.jsonld 的 JSON-LD 上下文"},
     "downloads.sparql": {"en": ": SPARQL 1.1 endpoint", "zh": "：SPARQL 1.1 查询端点"},
+    "downloads.feed": {"en": ": Atom feed of the releases, each with its dumps and SHA-256 sums", "zh": "：各发布版本的 Atom 订阅源，附每个版本的数据转储及其 SHA-256 校验和"},
+    "downloads.sparql_examples": {"en": ": the example queries as RDF (SHACL {term}, comments in en and zh)", "zh": "：以 RDF 表示的示例查询（SHACL {term}，附中英文说明）"},
+    "downloads.akn": {
+        "en": "Akoma Ntoso IRIs ({iri}) answer with the {files} file that holds them; a clause's page links its elements",
+        "zh": "Akoma Ntoso IRI（{iri}）返回包含它的 {files} 文件；条款页面链接到其对应元素",
+    },
+    "downloads.citations": {
+        "en": "Citations: a document or clause IRI answers {csl}, {bibtex} and {ris}",
+        "zh": "引用：文件或条款的 IRI 可返回 {csl}、{bibtex} 和 {ris} 格式",
+    },
     "downloads.gzip_suffix": {"en": " (gzip)", "zh": "（gzip 压缩）"},
     "file.green-development-initiative.txt": {"en": "The Initiative's source text (zh and en), the primary source of the clauses", "zh": "倡议原文（中英文），各条款的原始来源"},
     "file.scograph.ttl": {"en": "All graphs merged, Turtle", "zh": "全部图合并，Turtle 格式"},
@@ -246,6 +263,37 @@ MESSAGES: dict[str, dict[str, str]] = {
     "file.context.jsonld": {"en": "JSON-LD context used by scograph.jsonld", "zh": "scograph.jsonld 所用的 JSON-LD 上下文"},
     "file.validation-report.ttl": {"en": "SHACL validation report (W3C SHACL vocabulary)", "zh": "SHACL 校验报告（W3C SHACL 词汇）"},
     "file.validation-report.txt": {"en": "SHACL validation report, plain text", "zh": "SHACL 校验报告，纯文本"},
+    "file.scograph-aligned.tmx": {"en": "Clause-aligned zh-en text, TMX 1.4", "zh": "按条款对齐的中英文本，TMX 1.4 格式"},
+    "file.scograph-aligned.csv": {"en": "Clause-aligned zh-en text, CSV", "zh": "按条款对齐的中英文本，CSV 格式"},
+    "file.scograph-aligned.jsonl": {"en": "Clause-aligned zh-en text, JSON Lines", "zh": "按条款对齐的中英文本，JSON Lines 格式"},
+    "file.sparql-examples.ttl": {
+        "en": "The example queries as SHACL SPARQL executables (labels and comments in en and zh)",
+        "zh": "以 SHACL SPARQL 可执行体表示的示例查询（附中英文标签和说明）",
+    },
+    "file.scograph-citations.csl.json": {
+        "en": "Citations of every document and clause, one per language version, CSL-JSON",
+        "zh": "每份文件和每个条款的引用，每个语言版本一条，CSL-JSON 格式",
+    },
+    "file.scograph-citations.bib": {
+        "en": "Citations of every document and clause, one per language version, BibTeX",
+        "zh": "每份文件和每个条款的引用，每个语言版本一条，BibTeX 格式",
+    },
+    "file.scograph-citations.ris": {
+        "en": "Citations of every document and clause, one per language version, RIS",
+        "zh": "每份文件和每个条款的引用，每个语言版本一条，RIS 格式",
+    },
+    "file.akn-green-development-initiative-zho.xml": {
+        "en": "Akoma Ntoso 3.0 of the Initiative, Chinese version",
+        "zh": "《倡议》的 Akoma Ntoso 3.0 文本，中文本",
+    },
+    "file.akn-green-development-initiative-eng.xml": {
+        "en": "Akoma Ntoso 3.0 of the Initiative, English version",
+        "zh": "《倡议》的 Akoma Ntoso 3.0 文本，英文本",
+    },
+    "file.akn-green-development-initiative-mul.xml": {
+        "en": "Akoma Ntoso 3.0 of the Initiative, both language versions in one file",
+        "zh": "《倡议》的 Akoma Ntoso 3.0 文本，两个语言版本合为一个文件",
+    },
     "file.void.ttl": {"en": "VoID and DCAT description of the dataset and its distributions", "zh": "数据集及其分发的 VoID 和 DCAT 描述"},
     # -- the query page
     "sparql.title": {"en": "SPARQL endpoint", "zh": "SPARQL 查询端点"},
