@@ -39,7 +39,7 @@ from scograph.examples import example_queries  # noqa: E402
 from scograph.release import ReleaseNotFound, current_release  # noqa: E402
 from scograph.store.embedded import EmbeddedStore  # noqa: E402
 from scograph.store.pool import WorkerPool  # noqa: E402
-from tests.serve_process import ServeProcess, process_tree, rss_bytes  # noqa: E402
+from tests.processes import ScographServe, process_tree, rss_bytes  # noqa: E402
 from tests.test_limits_and_health import huge_literal_query  # noqa: E402
 
 COMBINATIONS = [(), ("netns",), ("seccomp",), ("netns", "seccomp")]
@@ -101,8 +101,8 @@ def bench_walls(release, rounds: int, starts: int) -> dict:
 
 def bench_huge_answers(build_dir: Path) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        server = ServeProcess(build_dir, Path(tmp) / "serve.log", "--workers", "1", "--max-concurrent-queries", "3",
-                              "--result-cache-mb", "0", "--query-timeout", "60")
+        server = ScographServe(build_dir, Path(tmp) / "serve.log", "--workers", "1", "--max-concurrent-queries", "3",
+                               "--result-cache-mb", "0", "--query-timeout", "60")
         try:
             server.wait_ready()
             with ThreadPoolExecutor(3) as pool:

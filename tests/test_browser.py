@@ -7,13 +7,10 @@ Playwright never downloads a browser. A missing Chromium is a failure.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from tests.processes import free_port, stop, wait_until_ready
+from tests.processes import ScographServe
 
 pytestmark = pytest.mark.browser
 
@@ -29,24 +26,13 @@ CHROMIUM_ARGS = [
 ]
 DOC = "document/2024/green-development-initiative"
 GBF = "instrument/kunming-montreal-global-biodiversity-framework"
-SERVER_START_SECONDS = 60
 
 
 @pytest.fixture(scope="module")
 def server(release, settings, tmp_path_factory):
     """``scograph serve`` on the session's release, on a free port of 127.0.0.1."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    command = [str(Path(sys.executable).with_name("scograph")), "serve", "--build-dir", str(settings.build_dir),
-               "--host", "127.0.0.1", "--port", str(port)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(url + "/robots.txt", process, seconds=SERVER_START_SECONDS, log=log)
-        yield url
-    finally:
-        stop(process)
+    with ScographServe(settings.build_dir, tmp_path_factory.mktemp("serve") / "serve.log") as srv:
+        yield srv.url
 
 
 @pytest.fixture(scope="module")

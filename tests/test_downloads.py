@@ -22,7 +22,7 @@ from rdflib.compare import isomorphic
 import requests
 
 from tests.conftest import SEED
-from tests.processes import ScographServe
+from tests.processes import LIGHT, ScographServe
 
 BASE = "https://w3id.org/scograph/"
 DOC = BASE + "id/document/2024/green-development-initiative"
@@ -49,7 +49,7 @@ BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/av
 
 @pytest.fixture(scope="module")
 def server(settings, release, tmp_path_factory):
-    with ScographServe(settings.build_dir, tmp_path_factory.mktemp("serve") / "serve.log") as srv:
+    with ScographServe(settings.build_dir, tmp_path_factory.mktemp("serve") / "serve.log", *LIGHT) as srv:
         yield srv
 
 

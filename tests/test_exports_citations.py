@@ -13,7 +13,7 @@ import pytest
 import requests
 import rispy
 
-from tests.serving import scograph_serve
+from tests.processes import ScographServe
 
 BASE = "https://w3id.org/scograph/"
 DOC = BASE + "id/document/2024/green-development-initiative"
@@ -28,8 +28,8 @@ TYPES = {
 
 @pytest.fixture(scope="module")
 def server(release, settings, tmp_path_factory):
-    with scograph_serve(settings, tmp_path_factory.mktemp("serve-citations")) as url:
-        yield url
+    with ScographServe(settings.build_dir, tmp_path_factory.mktemp("serve-citations") / "serve.log") as srv:
+        yield srv.url
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import requests
 from rdflib import RDF, RDFS, URIRef
 
 from scograph.examples import example_queries
-from tests.serving import scograph_serve
+from tests.processes import ScographServe
 
 BASE = "https://w3id.org/scograph/"
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
@@ -29,8 +29,8 @@ HAN = re.compile(r"[\u4e00-\u9fff]")
 
 @pytest.fixture(scope="module")
 def server(release, settings, tmp_path_factory):
-    with scograph_serve(settings, tmp_path_factory.mktemp("serve-examples")) as url:
-        yield url
+    with ScographServe(settings.build_dir, tmp_path_factory.mktemp("serve-examples") / "serve.log") as srv:
+        yield srv.url
 
 
 @pytest.fixture(scope="module")

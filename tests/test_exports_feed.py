@@ -18,7 +18,7 @@ from scograph.build import build
 from scograph.config import Settings
 from scograph.release import current_release
 from tests.conftest import REPO
-from tests.serving import scograph_serve
+from tests.processes import ScographServe
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +40,8 @@ def two_releases(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(two_releases, tmp_path_factory):
-    with scograph_serve(SimpleNamespace(build_dir=two_releases.build_dir), tmp_path_factory.mktemp("serve-feed")) as url:
-        yield url
+    with ScographServe(two_releases.build_dir, tmp_path_factory.mktemp("serve-feed") / "serve.log") as srv:
+        yield srv.url
 
 
 @pytest.fixture(scope="module")

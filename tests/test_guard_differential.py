@@ -18,8 +18,6 @@ really makes the engine connect (or read the forbidden graph), and is refused.
 from __future__ import annotations
 
 import os
-import socket
-import threading
 
 import pyoxigraph as ox
 import pytest
@@ -29,46 +27,15 @@ from hypothesis import strategies as st
 
 from scograph.sparql.guard import check_query
 from scograph.store.base import QueryError, QueryRefused
+from tests.listeners import Listener
 
 ALLOWED = "http://e.example/graph/allowed"
 MARKER = "forbidden-graph-was-read"
 
 
-class Listener:
-    """Accepts on 127.0.0.1 and closes at once, counting connections (counted before the close,
-    so a query that returns has been counted)."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            conn.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self.sock.close()
-
-
 @pytest.fixture(scope="module")
 def listener():
-    lst = Listener()
+    lst = Listener(backlog=64)
     yield lst
     lst.close()
 

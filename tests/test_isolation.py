@@ -23,8 +23,9 @@ import requests
 
 from scograph.store.base import QueryCrashed
 from scograph.store.embedded import EmbeddedStore
-from tests.serve_process import ServeProcess, alive, process_tree, restricted
-from tests.test_sparql_safety import CARTESIAN, Listener
+from tests.listeners import Listener
+from tests.processes import ScographServe, alive, process_tree, restricted
+from tests.test_sparql_safety import CARTESIAN
 
 
 @pytest.fixture()
@@ -147,8 +148,8 @@ def test_a_worker_that_can_raise_no_wall_counts_as_failed(release):
 
 
 def test_without_user_namespaces_seccomp_alone_keeps_serve_off_the_network(settings, release, tmp_path, listener):
-    server = ServeProcess(settings.build_dir, tmp_path / "serve.log", "--workers", "1", "--max-concurrent-queries", "2",
-                          "--result-cache-mb", "0", prefix=restricted("userns"))
+    server = ScographServe(settings.build_dir, tmp_path / "serve.log", "--workers", "1", "--max-concurrent-queries", "2",
+                           "--result-cache-mb", "0", prefix=restricted("userns"))
     try:
         health = server.wait_ready()
         assert health["queries"]["network_walls"] == ["seccomp"]
@@ -167,7 +168,7 @@ def test_without_user_namespaces_seccomp_alone_keeps_serve_off_the_network(setti
 
 def test_with_no_wall_possible_serve_refuses_in_one_sentence(settings, release, tmp_path):
     log = tmp_path / "serve.log"
-    server = ServeProcess(settings.build_dir, log, prefix=restricted("userns,seccomp"))
+    server = ScographServe(settings.build_dir, log, prefix=restricted("userns,seccomp"))
     try:
         returncode = server.process.wait(timeout=120)
     finally:
@@ -186,8 +187,8 @@ def test_with_no_wall_possible_serve_refuses_in_one_sentence(settings, release, 
 
 
 def test_unsafe_allow_network_serves_and_says_so_loudly(settings, release, tmp_path):
-    server = ServeProcess(settings.build_dir, tmp_path / "serve.log", "--workers", "1", "--max-concurrent-queries", "1",
-                          "--unsafe-allow-network", prefix=restricted("userns,seccomp"))
+    server = ScographServe(settings.build_dir, tmp_path / "serve.log", "--workers", "1", "--max-concurrent-queries", "1",
+                           "--unsafe-allow-network", prefix=restricted("userns,seccomp"))
     try:
         health = server.wait_ready()
         assert health["queries"]["network_walls"] == []
@@ -277,7 +278,7 @@ def test_kill_9_of_the_pool_owner_leaves_no_query_worker(release):
 
 
 def test_kill_9_of_a_serving_process_leaves_no_query_worker(settings, release, tmp_path):
-    server = ServeProcess(settings.build_dir, tmp_path / "serve.log", "--workers", "1", "--max-concurrent-queries", "2")
+    server = ScographServe(settings.build_dir, tmp_path / "serve.log", "--workers", "1", "--max-concurrent-queries", "2")
     try:
         query_workers = server.wait_ready()["queries"]["pids"]
         tree = process_tree(server.process.pid)

@@ -18,7 +18,7 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from tests.serve_process import ServeProcess, process_tree, rss_bytes
+from tests.processes import ScographServe, process_tree, rss_bytes
 
 BYTE_CAP = 1024 * 1024
 
@@ -33,7 +33,7 @@ def huge_literal_query(doublings: int = 23) -> str:
 
 @pytest.fixture(scope="module")
 def capped_server(settings, release, tmp_path_factory):
-    server = ServeProcess(
+    server = ScographServe(
         settings.build_dir, tmp_path_factory.mktemp("capped") / "serve.log",
         "--workers", "1", "--max-concurrent-queries", "3", "--result-cache-mb", "0",
         "--max-result-bytes", str(BYTE_CAP), "--max-results", "100000",
@@ -116,7 +116,7 @@ def test_healthz_says_503_and_why_when_the_store_breaks(settings, release, tmp_p
     build_dir = tmp_path / "build"
     shutil.copytree(settings.build_dir, build_dir, symlinks=True)
     store_dir = build_dir / "releases" / release.version / "store"
-    server = ServeProcess(build_dir, tmp_path / "serve.log", "--workers", "1", "--max-concurrent-queries", "2")
+    server = ScographServe(build_dir, tmp_path / "serve.log", "--workers", "1", "--max-concurrent-queries", "2")
     try:
         pids = server.wait_ready()["queries"]["pids"]
         assert server.health().status_code == 200  # the result cache now holds any ASK it answered
@@ -144,7 +144,7 @@ def test_healthz_answers_from_a_worker_not_the_cache(settings, release, tmp_path
     """With every worker killed and none able to start, a cached answer must not make it 200."""
     build_dir = tmp_path / "build"
     shutil.copytree(settings.build_dir, build_dir, symlinks=True)
-    server = ServeProcess(build_dir, tmp_path / "serve.log", "--workers", "1", "--max-concurrent-queries", "1")
+    server = ScographServe(build_dir, tmp_path / "serve.log", "--workers", "1", "--max-concurrent-queries", "1")
     try:
         (pid,) = server.wait_ready()["queries"]["pids"]
         for _ in range(3):

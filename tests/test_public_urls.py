@@ -24,7 +24,7 @@ import rdflib
 import requests
 
 from scograph.examples import example_queries
-from tests.processes import ScographServe
+from tests.processes import LIGHT, ScographServe
 
 HOSTILE = "evil.example"
 #: What an attacker controls: Host, and every header some proxy or framework reads for the site's address.
@@ -156,7 +156,7 @@ def _everything(response: requests.Response) -> str:
 
 @pytest.fixture(scope="module")
 def server(settings, release, tmp_path_factory):
-    with ScographServe(settings.build_dir, tmp_path_factory.mktemp("serve") / "serve.log") as srv:
+    with ScographServe(settings.build_dir, tmp_path_factory.mktemp("serve") / "serve.log", *LIGHT) as srv:
         yield srv
 
 
@@ -292,7 +292,7 @@ def test_absolute_urls_use_the_public_url_of_a_loopback_server(server, hostile_a
 
 def test_trusted_proxy_headers_decide_the_absolute_urls(settings, release, tmp_path):
     proxy = {"X-Forwarded-Host": "proxy.example", "X-Forwarded-Proto": "https", "X-Forwarded-Prefix": "/scograph"}
-    with ScographServe(settings.build_dir, tmp_path / "serve.log", "--trust-forwarded-headers") as srv:
+    with ScographServe(settings.build_dir, tmp_path / "serve.log", *LIGHT, "--trust-forwarded-headers") as srv:
         sitemap = requests.get(srv.url + "/sitemap.xml", headers=proxy, timeout=30)
         locations = re.findall(r"<loc>([^<]+)</loc>", sitemap.text)
         assert locations and all(loc.startswith("https://proxy.example/scograph/") for loc in locations)
@@ -312,7 +312,7 @@ def test_trusted_proxy_headers_decide_the_absolute_urls(settings, release, tmp_p
 
 def test_a_configured_public_url_is_used_and_carries_its_path(settings, release, tmp_path):
     public = "https://data.example.org/sco/"
-    with ScographServe(settings.build_dir, tmp_path / "serve.log", "--public-url", public) as srv:
+    with ScographServe(settings.build_dir, tmp_path / "serve.log", *LIGHT, "--public-url", public) as srv:
         assert f"absolute URLs (sitemap, sd:endpoint) use {public}" in srv.log()
         sitemap = requests.get(srv.url + "/sitemap.xml", headers=HOSTILE_HEADERS, timeout=30).text
         locations = re.findall(r"<loc>([^<]+)</loc>", sitemap)

@@ -9,10 +9,6 @@ from the release's store with SPARQL, or from the judged set in
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -21,7 +17,7 @@ import requests
 from scograph.web.app import create_app
 from tests import reconcile_schemas as schemas
 from tests.conftest import REPO
-from tests.processes import free_port, stop, wait_until_ready
+from tests.processes import ScographServe
 
 BASE = "https://w3id.org/scograph/"
 ID = BASE + "id/"
@@ -309,18 +305,8 @@ def test_partial_dates_stay_strings(client, store):
 
 @pytest.fixture(scope="module")
 def server(release, settings, tmp_path_factory):
-    port = free_port()
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    command = [str(Path(sys.executable).with_name("scograph")), "serve", "--build-dir", str(settings.build_dir),
-               "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(url + "/robots.txt", process, seconds=60, log=log)
-        yield url
-    finally:
-        stop(process)
+    with ScographServe(settings.build_dir, tmp_path_factory.mktemp("serve") / "serve.log", "--workers", "1") as srv:
+        yield srv.url
 
 
 def test_openrefine_round_trip(server):

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.processes import free_port, stop, wait_until_ready
+from tests.processes import ScographServe
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
@@ -17,18 +14,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def server(release, settings, tmp_path_factory):
-    port = free_port()
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    command = [str(Path(sys.executable).with_name("scograph")), "serve", "--build-dir", str(settings.build_dir),
-               "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(url + "/robots.txt", process, seconds=60, log=log)
-        yield url
-    finally:
-        stop(process)
+    with ScographServe(settings.build_dir, tmp_path_factory.mktemp("serve") / "serve.log", "--workers", "1") as srv:
+        yield srv.url
 
 
 def test_search_from_the_header_box_and_land_on_the_clause(server, tmp_path):

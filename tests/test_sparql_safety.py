@@ -8,9 +8,6 @@ runaway queries are cheap to test; the server is stopped at the end.
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,75 +21,37 @@ from scograph.examples import example_queries
 from scograph.sparql.guard import check_query
 from scograph.store.base import QueryError, QueryRefused, QueryTimeout
 from scograph.store.embedded import EmbeddedStore
-from tests.processes import free_port, stop
+from tests.listeners import Listener
+from tests.processes import ScographServe
 
 QUERY_TIMEOUT = 2.0
 MAX_CONCURRENT = 2
 MAX_QUEUED = 6
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 COUNT_ALL = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
-SCOGRAPH = Path(sys.executable).with_name("scograph")
 
 
-class Server:
-    """A ``scograph serve`` subprocess; its stderr (granian + access log) goes to a file."""
+class Server(ScographServe):
+    """The module's server, ready once constructed, with what the tests below wait for and count."""
 
     def __init__(self, build_dir: Path, log_path: Path, *args: str):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self._log = log_path.open("wb")
-        build_dir.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            [str(SCOGRAPH), "serve", "--build-dir", str(build_dir), "--port", str(self.port), *args],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            cwd=build_dir,
-        )
-        self._wait_ready()
-
-    def _wait_ready(self, limit: float = 60.0) -> None:
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"scograph serve exited: {self.log()}")
-            try:
-                health = requests.get(self.url + "/healthz", timeout=2).json()
-                if health["status"] == "ok" and health["queries"]["idle"] == health["queries"]["workers"] > 0:
-                    return
-            except (requests.ConnectionError, requests.Timeout, ValueError, KeyError):
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"scograph serve did not become ready in {limit:.0f} s: {self.log()}")
-
-    def log(self) -> str:
-        return self.log_path.read_text("utf-8", errors="replace")
-
-    def health(self) -> dict:
-        return requests.get(self.url + "/healthz", timeout=5).json()
+        super().__init__(build_dir, log_path, *args)
+        self.wait_ready(limit=60.0)
 
     def wait_pool_idle(self, limit: float = 20.0) -> dict:
         """Wait until every query worker is back (killed ones are replaced in the background)."""
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
-            queries = self.health()["queries"]
+            queries = self.health().json()["queries"]
             if queries["workers"] == MAX_CONCURRENT and queries["idle"] == MAX_CONCURRENT and queries["starting"] == 0:
                 return queries
             time.sleep(0.1)
-        raise AssertionError(f"the query pool did not recover: {self.health()}")
-
-    def query(self, query: str, timeout: float = 30.0, **kwargs) -> requests.Response:
-        return requests.post(self.url + "/sparql", data={"query": query}, timeout=timeout, **kwargs)
+        raise AssertionError(f"the query pool did not recover: {self.health().json()}")
 
     def count(self) -> int:
         response = self.query(COUNT_ALL)
         assert response.status_code == 200, response.text
         return int(response.json()["results"]["bindings"][0]["n"]["value"])
-
-    def stop(self) -> None:
-        stop(self.process)
-        self._log.close()
 
 
 @pytest.fixture(scope="module")
@@ -110,37 +69,6 @@ def server(settings, release, tmp_path_factory):
     )
     yield srv
     srv.stop()
-
-
-class Listener:
-    """A TCP listener on 127.0.0.1 that records every connection it receives."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            conn.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self.sock.close()
 
 
 @pytest.fixture()
@@ -461,7 +389,7 @@ def test_serve_without_a_release_builds_one(tmp_path, settings):
     server = Server(build_dir, tmp_path / "serve.log", "--max-concurrent-queries", "1", "--query-timeout", "5")
     try:
         assert (build_dir / "current" / "manifest.json").is_file()
-        health = server.health()
+        health = server.health().json()
         assert health["status"] == "ok"
         manifest = json.loads((build_dir / "current" / "manifest.json").read_text("utf-8"))
         assert health["release"] == manifest["version"]
