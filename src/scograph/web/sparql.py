@@ -41,7 +41,7 @@ from scograph.store.base import (
     StoreBusy,
     StoreUnavailable,
 )
-from scograph.web import i18n, origin, query_page
+from scograph.web import fast_path, i18n, origin, query_page
 from scograph.web.http import error_response
 
 bp = Blueprint("sparql", __name__)
@@ -153,6 +153,7 @@ def endpoint() -> Response:
     try:
         info = check_query(query_request.query, graphs)
         g.sparql_form = info.form
+        request.environ[fast_path.FORM_KEY] = info.form  # for the access-log line of a replayed answer
         for name, iris in (("default-graph-uri", query_request.default_graph_uris), ("named-graph-uri", query_request.named_graph_uris)):
             for iri in iris:
                 if iri not in graphs:
