@@ -27,7 +27,7 @@ import time
 from flask import Blueprint, Response, current_app, g, render_template, request
 from markupsafe import Markup
 
-from scograph.sparql.formats import GRAPH_FORMATS, RESULTS_FORMATS, NotAcceptable, negotiate
+from scograph.sparql.formats import GRAPH_FORMATS, RESULTS_FORMATS, NotAcceptable, negotiate_header
 from scograph.sparql.guard import check_query
 from scograph.sparql.protocol import ProtocolError, parse_query_request
 from scograph.sparql.service_description import service_description
@@ -160,7 +160,7 @@ def endpoint() -> Response:
                     raise QueryRefused(
                         f"{name}=<{iri}> is not a graph of this dataset; this endpoint never fetches remote data"
                     )
-        result_format = negotiate(request.accept_mimetypes, info.returns_graph, query_request.formats)
+        result_format = negotiate_header(request.headers.get("Accept"), info.returns_graph, query_request.formats)
     except NotAcceptable as exc:
         return _refuse(406, str(exc))
     except QueryRefused as exc:
