@@ -1,9 +1,10 @@
-"""The fast path (``scograph.web.fast_path``) answers exactly what the Flask path answers.
+"""The fast path (``scograph.web.fast_path``, ``first_answer``) answers exactly what the Flask path answers.
 
 Two apps over the same real store (its query workers, its result cache): one as
 ``create_app`` builds it (fast path in front), one with the fast path taken out
 (every request through Flask, the policies and the endpoint). Each request is
-sent twice to the first (the second must be a replay: its hit counter says so)
+sent twice to the first (the first made without Flask where it can, the second
+a replay: their counters say so)
 and once to the second; status, every header in order and the body must be the
 same, ``X-Query-Duration-Ms`` (measured per request) only in form. Also over a
 real ``scograph serve``: a replayed answer carries the same headers as the first.
@@ -80,7 +81,9 @@ def _compare(apps, method: str, url: str, headers: dict, replayed: bool = True) 
     fast_app, flask_app = apps
     fast_client, flask_client = fast_app.test_client(), flask_app.test_client()
     fast_path = fast_app.extensions["scograph.fast_path"]
+    built = fast_path.first_answer.built
     first = _answer(fast_client, method, url, headers)
+    _compare.built = fast_path.first_answer.built - built  # 1: made without Flask
     hits = fast_path.hits
     again = _answer(fast_client, method, url, headers)
     assert fast_path.hits == hits + (1 if replayed else 0), (method, url, headers)
@@ -93,7 +96,7 @@ def _compare(apps, method: str, url: str, headers: dict, replayed: bool = True) 
 @pytest.mark.parametrize("method,url,headers", REQUESTS)
 def test_a_replayed_answer_has_the_headers_and_body_of_the_flask_path(apps, method, url, headers):
     status, header_list, body = _compare(apps, method, url, headers)
-    assert status == "200 OK"
+    assert status == "200 OK" and _compare.built == 1
     got = dict(header_list)
     assert got["Access-Control-Allow-Origin"] == "*" and "ETag" in got["Access-Control-Expose-Headers"]
     assert got["Vary"] == "Accept, Accept-Encoding, Accept-Language"
@@ -134,6 +137,42 @@ def test_revalidations_are_304_with_the_flask_path_headers(apps, encoding):
 ])
 def test_errors_pages_and_descriptions_go_through_flask_every_time(apps, method, url, headers):
     _compare(apps, method, url, headers, replayed=False)
+    assert _compare.built == 0
+
+
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # a cartesian product: minutes
+
+
+def _pids_when_all_up(store, workers: int) -> set[int]:
+    import time
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = store.status()
+        if status["workers"] == status["idle"] == workers:
+            return set(status["pids"])
+        time.sleep(0.1)
+    raise AssertionError(f"query workers not back: {store.status()}")
+
+
+def test_a_query_stopped_by_its_time_limit_runs_once_and_the_endpoint_answers_503(release):
+    """A query run before Flask that fails (here: its time limit) is answered by the endpoint,
+    from the exception, without running the query a second time (one worker killed, not two)."""
+    from scograph.store.embedded import EmbeddedStore
+
+    store = EmbeddedStore(release, workers=2, timeout=1.0)
+    try:
+        app = create_app(store, WebConfig(query_timeout=1.0))
+        store.start()
+        before = _pids_when_all_up(store, 2)
+        response = app.test_client().get(_url(SLOW), headers={"Accept": JSON})
+        assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+        assert response.headers["Cache-Control"] == "no-store" and "limit of 1 s" in response.get_json()["message"]
+        assert app.extensions["scograph.fast_path"].first_answer.built == 0
+        after = _pids_when_all_up(store, 2)
+        assert len(before - after) == 1, (before, after)
+    finally:
+        store.close()
 
 
 def test_posts_are_never_replayed(apps):

@@ -62,8 +62,9 @@ class _Entry:
 class FastPath:
     """WSGI middleware: replay recorded answers of ``GET /sparql?query=...``; record new ones."""
 
-    def __init__(self, app: Callable, *, path: str, max_bytes: int, max_entry_bytes: int):
+    def __init__(self, app: Callable, *, path: str, max_bytes: int, max_entry_bytes: int, first_answer=None):
         self.app = app
+        self.first_answer = first_answer  # a FirstAnswer: new answers without Flask, when it can
         self.path = path
         self.max_bytes = max_bytes
         self.max_entry_bytes = min(max_entry_bytes, max_bytes)
@@ -112,6 +113,15 @@ class FastPath:
         return [entry.body] if environ["REQUEST_METHOD"] != "HEAD" else []
 
     def _record(self, key: tuple, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if self.first_answer is not None:
+            built = self.first_answer.answer(environ)
+            if built is not None:
+                status, headers, body = built
+                entry = _Entry(status, headers, body, environ.get(FORM_KEY, "-"), key)
+                if entry.size <= self.max_entry_bytes:
+                    self._put(key, entry)
+                start_response(status, headers)
+                return [body]
         seen: list = []
 
         def recording_start_response(status, headers, exc_info=None):
@@ -169,7 +179,10 @@ def install(app, path: str = "/sparql") -> FastPath | None:
     if budget is None or app.extensions.get("scograph.trust_forwarded"):
         return None
     max_bytes, max_entry_bytes = budget
-    fast = FastPath(app.wsgi_app, path=path, max_bytes=max_bytes, max_entry_bytes=max_entry_bytes)
+    from scograph.web.first_answer import FirstAnswer
+
+    first = FirstAnswer(store, app.extensions["scograph.config"])
+    fast = FastPath(app.wsgi_app, path=path, max_bytes=max_bytes, max_entry_bytes=max_entry_bytes, first_answer=first)
     app.wsgi_app = fast
     app.extensions["scograph.fast_path"] = fast
     return fast

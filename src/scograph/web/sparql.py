@@ -41,7 +41,7 @@ from scograph.store.base import (
     StoreBusy,
     StoreUnavailable,
 )
-from scograph.web import fast_path, i18n, origin, query_page
+from scograph.web import fast_path, first_answer, i18n, origin, query_page
 from scograph.web.http import error_response
 
 bp = Blueprint("sparql", __name__)
@@ -169,6 +169,9 @@ def endpoint() -> Response:
         return _refuse(400, str(exc))
 
     try:
+        failed = request.environ.pop(first_answer.RUN_ERROR, None)
+        if failed is not None:  # the query already ran, before Flask (first_answer), and failed so
+            raise failed
         outcome = store.run(
             query_request.query,
             results_media_type=result_format.media_type if not info.returns_graph else RESULTS_FORMATS[0].media_type,
