@@ -83,13 +83,16 @@ class Target:
             self.process.wait()
 
 
-def start_scograph(name: str, build_dir: Path, log: Path, extra: list[str]) -> Target:
+def start_scograph(name: str, build_dir: Path, log: Path, extra: list[str], src: Path | None = None) -> Target:
+    """``scograph serve`` of this tree, or of the package sources in ``src`` (``--compare-src``)."""
     port = free_port()
     scograph = Path(sys.executable).with_name("scograph")
+    env = {**os.environ, "PYTHONPATH": str(src)} if src is not None else None
     process = subprocess.Popen(
         [str(scograph), "serve", "--build-dir", str(build_dir), "--port", str(port), "--log-level", "warning", *extra],
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
+        env=env,
     )
     target = Target(name, port, "/sparql", process)
     wait_http(f"http://127.0.0.1:{port}/healthz")
@@ -290,8 +293,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument("--report", type=Path, help="Write the Markdown report here (and print it).")
+    parser.add_argument("--wrk", action="store_true",
+                        help="wrk as the client, c=8 and 32, uncached (every query unique) and cached, with server CPU per request.")
+    parser.add_argument("--workloads", default="uncached,cached", help="With --wrk: uncached, cached or both.")
+    parser.add_argument("--compare-src", type=Path,
+                        help="With --wrk: also run scograph from these package sources (e.g. an export of main's src/).")
     parser.add_argument("scograph_args", nargs="*", help="Extra options for scograph serve (after --).")
     args = parser.parse_args()
+    if args.wrk:
+        from endpoint_wrk import main_wrk
+
+        main_wrk(args)
+        return
 
     from scograph.build import build
     from scograph.config import Settings

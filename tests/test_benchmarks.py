@@ -97,3 +97,27 @@ def test_server_benchmark_measures_both_servers_with_wrk_and_slow_clients(releas
     assert {r["server"] for r in measured["slow_clients"]} == servers
     for row in measured["slow_clients"]:
         assert row["slow_sockets"] == 50 and row["answered"] + row["failed"] > 0, row
+
+
+def test_endpoint_benchmark_with_wrk_measures_cpu_and_overhead_per_request(release, tmp_path):
+    """The "Lean request path" numbers: wrk, uncached and cached, c=8 and 32, CPU and overhead per request."""
+    from tests.processes import require_binary
+
+    require_binary("wrk", "apt-get install wrk")
+    out = tmp_path / "wrk.md"
+    _run(str(BENCHMARKS / "endpoint_bench.py"), "--wrk", "--build-dir", str(release.path.parent.parent),
+         "--seconds", "1", "--rounds", "1", "--compare-src", str(REPO / "src"), "--report", str(out))
+    measured = json.loads(out.with_suffix(".json").read_text())
+    servers = {"scograph", "scograph (before)", "oxigraph"}
+    assert {(r["workload"], r["concurrency"], r["server"]) for r in measured["rows"]} == {
+        (w, c, s) for w in ("uncached", "cached") for c in (8, 32) for s in servers}
+    assert measured["engine_ms"] > 0 and measured["pyoxigraph_ms"] > 0
+    for row in measured["rows"]:
+        assert row["requests"] > 0 and row["errors"] == 0 and row["cpu_ms_per_request"] > 0, row
+        runs_query = row["workload"] == "uncached" or row["server"] == "oxigraph"
+        engine = measured["engine_ms"] if runs_query else 0
+        assert row["overhead_ms_per_request"] == row["cpu_ms_per_request"] - engine, row
+        # Query workers are scograph's; only an uncached query reaches one.
+        assert (row["worker_cpu_ms_per_request"] > 0) == (row["server"] != "oxigraph" and row["workload"] == "uncached"), row
+    assert set(measured["memory_mib"]) == servers and all(m["rest"] > 0 for m in measured["memory_mib"].values())
+    assert "| uncached | 8 | scograph |" in out.read_text()

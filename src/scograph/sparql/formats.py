@@ -20,8 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 
 
 @dataclass(frozen=True)
@@ -119,3 +121,20 @@ def negotiate(
             "available: " + ", ".join(f.media_type for f in formats)
         )
     return by_name[best]
+
+
+def negotiate_header(accept_header: str | None, returns_graph: bool, format_parameters: Sequence[str] = ()) -> ResultFormat:
+    """:func:`negotiate` for the raw ``Accept`` header, remembered: clients send a handful of
+    distinct headers, and parsing and matching one took longer than the rest of a cached answer."""
+    chosen = _negotiated(accept_header or "", returns_graph, tuple(format_parameters))
+    if isinstance(chosen, str):
+        raise NotAcceptable(chosen)
+    return chosen
+
+
+@lru_cache(maxsize=256)
+def _negotiated(accept_header: str, returns_graph: bool, format_parameters: tuple[str, ...]) -> ResultFormat | str:
+    try:
+        return negotiate(parse_accept_header(accept_header, MIMEAccept), returns_graph, format_parameters)
+    except NotAcceptable as exc:
+        return str(exc)

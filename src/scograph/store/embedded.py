@@ -117,6 +117,15 @@ class EmbeddedStore(Store):
         """The named graphs of the release (what FROM / default-graph-uri may name)."""
         return self._graphs
 
+    @property
+    def result_cache_budget(self) -> tuple[int, int] | None:
+        """(bytes in all, bytes per entry) of the result cache; None when it is off.
+
+        The web layer keeps its replayed answers (:mod:`scograph.web.fast_path`) within the same bounds."""
+        if self._cache is None:
+            return None
+        return self._cache.max_bytes, self._cache.max_entry_bytes
+
     def _workers(self) -> WorkerPool:
         # Started on first use, in the process that uses it: a web worker
         # forked from the master must not inherit the master's pool (or its threads).

@@ -318,6 +318,9 @@ class WorkerPool:
                 self._replace(worker)
                 raise QueryTimeout(f"the query ran longer than the limit of {timeout:g} s and was stopped")
             reply = worker.conn.recv()
+            if reply[0] == "ok-bytes":  # the body follows as raw bytes: never pickled, copied once
+                _status, form, media_type, count, truncated = reply
+                reply = ("ok", form, media_type, worker.conn.recv_bytes(), count, truncated)
         except (EOFError, OSError):
             # The worker died during the query. Its exit status says how: the memory
             # cap (a resource limit for the client, like time) or a crash.

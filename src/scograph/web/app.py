@@ -15,7 +15,7 @@ from pathlib import Path
 from flask import Flask
 
 from scograph.store.base import Store
-from scograph.web import http, i18n, origin
+from scograph.web import fast_path, http, i18n, origin
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,8 @@ def create_app(store: Store, config: WebConfig | None = None, search_index: Path
     http.install(app)
     # The interface language (?lang=, Accept-Language) and its message catalogue, for every template.
     i18n.install(app)
+    # Repeated GET queries answered before Flask runs, with the bytes Flask sent the first time.
+    fast_path.install(app)
     # Blueprints are registered here as they are written (sparql, resources, downloads).
     from scograph.web import downloads, exports, reconcile, resources, search, sparql
 

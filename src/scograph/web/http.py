@@ -99,10 +99,14 @@ def representation_etag(gzipped: bool) -> str:
     ]
     if origin.trusts_forwarded_headers():  # then absolute URLs in the answer follow the proxy's headers
         parts.append(request.url_root)
+    return etag_of(parts, _release_version(), gzipped)
+
+
+def etag_of(parts: list[str], release_version: str, gzipped: bool) -> str:
+    """The ETag for the request ``parts`` (path, query string, Accept, Accept-Language[, root])."""
     key = "\x1f".join(parts)
     digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=9).hexdigest()
-    version = _release_version()[:16]
-    return f'"{version}-{digest}{"-gz" if gzipped else ""}"'
+    return f'"{release_version[:16]}-{digest}{"-gz" if gzipped else ""}"'
 
 
 def _is_cacheable_request() -> bool:
@@ -148,7 +152,11 @@ def _compressible(response: Response) -> bool:
         return False
     if response.direct_passthrough or response.is_streamed or "Content-Encoding" in response.headers:
         return False
-    mimetype = response.mimetype or ""
+    return compressible_type(response.mimetype or "")
+
+
+def compressible_type(mimetype: str) -> bool:
+    """Whether a body of this media type (no parameters) is worth gzipping when large enough."""
     if not mimetype.startswith(_COMPRESSIBLE_PREFIXES):
         return False
     return mimetype.startswith("text/") or mimetype.endswith(_COMPRESSIBLE_SUFFIXES)

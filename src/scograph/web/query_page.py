@@ -16,9 +16,12 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from flask import request
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 
 from scograph.sparql.formats import GRAPH_FORMATS, RESULTS_FORMATS
 from scograph.sparql.guard import check_query
@@ -34,7 +37,13 @@ def wants_page(query_request: QueryRequest) -> bool:
     """A browser asking for a query without choosing a format: show the page, not the raw result."""
     if any(query_request.formats) or query_request.download:
         return False
-    accept = request.accept_mimetypes
+    return _html_preferred(request.headers.get("Accept") or "")
+
+
+@lru_cache(maxsize=256)
+def _html_preferred(accept_header: str) -> bool:
+    """Whether ``Accept`` prefers HTML to every result format (remembered per distinct header)."""
+    accept = parse_accept_header(accept_header, MIMEAccept)
     html = accept.quality("text/html")
     others = [f.media_type for f in (*RESULTS_FORMATS, *GRAPH_FORMATS)]
     return html > 0 and html > max(accept.quality(media_type) for media_type in others)

@@ -27,7 +27,7 @@ import time
 from flask import Blueprint, Response, current_app, g, render_template, request
 from markupsafe import Markup
 
-from scograph.sparql.formats import GRAPH_FORMATS, RESULTS_FORMATS, NotAcceptable, negotiate
+from scograph.sparql.formats import GRAPH_FORMATS, RESULTS_FORMATS, NotAcceptable, negotiate_header
 from scograph.sparql.guard import check_query
 from scograph.sparql.protocol import ProtocolError, parse_query_request
 from scograph.sparql.service_description import service_description
@@ -41,7 +41,7 @@ from scograph.store.base import (
     StoreBusy,
     StoreUnavailable,
 )
-from scograph.web import i18n, origin, query_page
+from scograph.web import fast_path, first_answer, i18n, origin, query_page
 from scograph.web.http import error_response
 
 bp = Blueprint("sparql", __name__)
@@ -153,13 +153,14 @@ def endpoint() -> Response:
     try:
         info = check_query(query_request.query, graphs)
         g.sparql_form = info.form
+        request.environ[fast_path.FORM_KEY] = info.form  # for the access-log line of a replayed answer
         for name, iris in (("default-graph-uri", query_request.default_graph_uris), ("named-graph-uri", query_request.named_graph_uris)):
             for iri in iris:
                 if iri not in graphs:
                     raise QueryRefused(
                         f"{name}=<{iri}> is not a graph of this dataset; this endpoint never fetches remote data"
                     )
-        result_format = negotiate(request.accept_mimetypes, info.returns_graph, query_request.formats)
+        result_format = negotiate_header(request.headers.get("Accept"), info.returns_graph, query_request.formats)
     except NotAcceptable as exc:
         return _refuse(406, str(exc))
     except QueryRefused as exc:
@@ -168,6 +169,9 @@ def endpoint() -> Response:
         return _refuse(400, str(exc))
 
     try:
+        failed = request.environ.pop(first_answer.RUN_ERROR, None)
+        if failed is not None:  # the query already ran, before Flask (first_answer), and failed so
+            raise failed
         outcome = store.run(
             query_request.query,
             results_media_type=result_format.media_type if not info.returns_graph else RESULTS_FORMATS[0].media_type,
