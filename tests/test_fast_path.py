@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from scograph.web.app import WebConfig, create_app
-from tests.serve_process import ServeProcess
+from tests.processes import ScographServe
 
 SELECT_BIG = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 200"  # well past the gzip threshold
 SELECT_SMALL = "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"  # below it
@@ -199,7 +199,7 @@ def test_no_fast_path_without_a_result_cache(release):
 
 
 def test_a_real_server_replays_the_first_answers_headers(release, tmp_path):
-    server = ServeProcess(release.path.parent.parent, tmp_path / "serve.log", "--workers", "1")
+    server = ScographServe(release.path.parent.parent, tmp_path / "serve.log", "--workers", "1")
     try:
         server.wait_ready()
         url = server.url + _url(SELECT_BIG)
