@@ -16,7 +16,7 @@ from scograph.progress import Progress
 from scograph.synthetic import generate
 from tests.conftest import REPO
 
-PHASES = ["read sources", "validate", "canonicalise", "dumps and store", "description and report"]
+PHASES = ["read sources", "validate", "dumps and store", "description and report"]
 PHASE_LINE = re.compile(r"^(?P<name>[a-z ]+): (?P<seconds>\d+\.\d) s( \(.+\))?$")
 
 

@@ -43,7 +43,7 @@ from scograph.release import CURRENT, MANIFEST, RELEASES, STORE_DIR, Release
 from scograph.sources import SourceError, SourceSet, load_source_set, parse_turtle_file, turtle_files
 from scograph.validate import ShapesError, ValidationOutcome
 from scograph.validate_fast import validate_graphs_fast
-from scograph.validate_partitioned import validate_partitioned
+from scograph.validate_partitioned import submit_partitioned
 
 Log = Callable[[str], None]
 
@@ -99,22 +99,40 @@ def load_sources(settings: Settings, on_file: Callable[[int], None] = lambda _n:
 def validate_sources(
     sources: LoadedSources, *, pool: Executor | None = None, on_progress: Callable[[int], None] = lambda _n: None
 ) -> ValidationOutcome:
-    """SHACL-validate the sources (results equal pyshacl's: tests/test_validate_fast.py).
+    """SHACL-validate the sources (results equal pyshacl's: tests/test_validate_fast.py); see ``start_validation``."""
+    if pool is None and len(sources.partitions) >= 2:
+        with worker_pool() as own:
+            return start_validation(sources, pool=own, on_progress=on_progress)()
+    return start_validation(sources, pool=pool, on_progress=on_progress)()
+
+
+def start_validation(
+    sources: LoadedSources, *, pool: Executor | None, on_progress: Callable[[int], None] = lambda _n: None
+) -> Callable[[], ValidationOutcome]:
+    """Start SHACL-validating the sources (results equal pyshacl's: tests/test_validate_fast.py).
 
     The bulk validator runs each SPARQL constraint once in Oxigraph instead of once per
     node (hours -> minutes at 1M triples). With two or more partitions (files in
     subdirectories of data/), each is validated with the shared data in a process
-    pool (``pool``, or one made for the call): faster on several cores, and memory
-    bounded by one job. ``on_progress`` gets the data triples of each finished job.
+    pool: faster on several cores, and memory bounded by one job. ``on_progress``
+    gets the data triples of each finished job.
+
+    Call the returned function for the outcome: partitions are queued in ``pool`` and
+    validated while the caller goes on; a corpus without partitions is validated
+    when the outcome is asked for, in this process.
     """
     common = sources.ontology.triples + sources.record.triples
-    if len(sources.partitions) >= 2:
-        return validate_partitioned(
-            sources.partitions, sources.shared + common, sources.shapes.triples, pool=pool, on_progress=on_progress
+    if len(sources.partitions) >= 2 and pool is not None:
+        return submit_partitioned(
+            sources.partitions, sources.shared + common, sources.shapes.triples, pool, on_progress
         )
-    outcome = validate_graphs_fast(sources.data.triples + common, sources.shapes.triples)
-    on_progress(len(sources.data.triples))
-    return outcome
+
+    def in_this_process() -> ValidationOutcome:
+        outcome = validate_graphs_fast(sources.data.triples + common, sources.shapes.triples)
+        on_progress(len(sources.data.triples))
+        return outcome
+
+    return in_this_process
 
 
 def _sha256(path: Path) -> str:
@@ -251,30 +269,36 @@ def _build(settings: Settings, *, force: bool, progress: Progress) -> Release:
                 phase.summary = f"{phase.done} files, {_triple_count(sources):,} triples"
         except SourceError as exc:
             raise BuildError(str(exc)) from None
+        checksums = source_checksums(sources, settings)
+        version = _release_version(checksums, settings)
+        releases = build_dir / RELEASES
+        final = releases / version
+        rebuild = force or not (final.is_dir() and (final / MANIFEST).is_file())
         with progress.phase("validate", total=len(sources.data.triples), unit="triples") as phase:
             try:
-                outcome = validate_sources(sources, pool=pool, on_progress=phase.advance)
+                finish_validation = start_validation(sources, pool=pool, on_progress=phase.advance)
+                # While the workers validate, this process canonicalises what a release needs.
+                release_quads = _release_quads(sources, checksums, settings, version) if rebuild else None
+                outcome = finish_validation()
             except ShapesError as exc:
                 raise BuildError(str(exc)) from None
             if not outcome.conforms:
                 raise BuildError("validation failed; the release was not written:\n\n" + outcome.format())
             phase.summary = f"{len(sources.data.triples):,} triples; {len(outcome.warnings)} warning(s), no violation"
-
-        checksums = source_checksums(sources, settings)
-        version = _release_version(checksums, settings)
-        releases = build_dir / RELEASES
-        final = releases / version
-        if final.is_dir() and (final / MANIFEST).is_file() and not force:
+            if release_quads is not None:
+                phase.summary += f"; {len(release_quads[0].lines):,} quads canonicalised meanwhile"
+        if release_quads is None:
             progress.note(f"release {version} is already built")
             _switch_current(build_dir, version)
             return Release.open(final)
+        del sources
 
         releases.mkdir(parents=True, exist_ok=True)
         staging = releases / f".staging-{version}-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
         try:
-            _write_release(staging, sources, checksums, outcome, settings, version, pool, progress)
+            _write_release(staging, *release_quads, outcome, settings, version, pool, progress)
             if final.exists():
                 # Same version rebuilt with --force: move the old one aside first.
                 trash = releases / f".old-{version}-{os.getpid()}"
@@ -315,10 +339,27 @@ def _pool():
         pool.shutdown(wait=True)
 
 
+def _release_quads(
+    sources: LoadedSources, checksums: list[SourceChecksum], settings: Settings, version: str
+) -> tuple[dumps.CanonicalQuads, list[ox.Triple]]:
+    """Every quad of the release, canonical and sorted, and the description graph's triples."""
+    base = settings.base_iri
+    graphs: dict[str, list[ox.Triple]] = {
+        graph_iri(base, "ontology"): list(sources.ontology.triples),
+        graph_iri(base, "data"): list(sources.data.triples),
+        graph_iri(base, "shapes"): list(sources.shapes.triples),
+        graph_iri(base, "provenance"): provenance_triples(checksums, settings, version),
+    }
+    graphs[graph_iri(base, "description")] = list(sources.record.triples) + description_triples(
+        graphs, settings, version
+    )
+    return dumps.canonical_quads(graphs), graphs[graph_iri(base, "description")]
+
+
 def _write_release(
     out: Path,
-    sources: LoadedSources,
-    checksums: list[SourceChecksum],
+    quads: dumps.CanonicalQuads,
+    description_graph: list[ox.Triple],
     outcome: ValidationOutcome,
     settings: Settings,
     version: str,
@@ -327,28 +368,14 @@ def _write_release(
 ) -> None:
     """Write the release into ``out``, phase by phase.
 
-    A new output is a new phase here: after "dumps" every dump file and the store
-    exist in ``out`` (read ``scograph.nq`` or open the store); work that can run
-    beside the others goes to ``pool`` (a job per process, like ``dumps.write_dumps``).
+    A new output is a new phase here: after "dumps and store" every dump file and
+    the store exist in ``out`` (read ``scograph.nq`` or open the store); work that can
+    run beside the others goes to ``pool`` (a job per process, like ``dumps.write_dumps``).
     Every file the manifest lists goes through ``record``.
     """
     base = settings.base_iri
     prefixes = dict(PREFIXES)
     prefixes["id"] = base + "id/"
-    with progress.phase("canonicalise") as phase:
-        graphs: dict[str, list[ox.Triple]] = {
-            graph_iri(base, "ontology"): list(sources.ontology.triples),
-            graph_iri(base, "data"): list(sources.data.triples),
-            graph_iri(base, "shapes"): list(sources.shapes.triples),
-            graph_iri(base, "provenance"): provenance_triples(checksums, settings, version),
-        }
-        graphs[graph_iri(base, "description")] = list(sources.record.triples) + description_triples(
-            graphs, settings, version
-        )
-        quads = dumps.canonical_quads(graphs)
-        description = graphs[graph_iri(base, "description")]
-        del graphs
-        phase.summary = f"{len(quads.lines):,} quads, {len(quads.triples):,} distinct triples"
 
     files: list[dict] = []
 
@@ -383,7 +410,6 @@ def _write_release(
                 record(entry, "application/gzip", count, fmt.description + " (gzip)")
         phase.summary = f"{len(DUMP_FORMATS)} formats and gzips; store of {loaded:,} quads"
     graph_counts, quad_count, triple_count = quads.graph_counts, len(quads.lines), len(quads.triples)
-    del quads
 
     with progress.phase("description and report") as phase:
         (out / "context.jsonld").write_text(json.dumps(jsonld_context(base), indent=2, sort_keys=True) + "\n", "utf-8")
@@ -401,7 +427,7 @@ def _write_release(
         # The stand-alone description adds what the dumps cannot say about themselves: sizes and checksums.
         void = canonical_quads(
             ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
-            for t in description + distribution_triples(files, settings)
+            for t in description_graph + distribution_triples(files, settings)
         )
         ox.serialize([q.triple for q in void], out / "void.ttl", format=ox.RdfFormat.TURTLE, prefixes=prefixes)
         record_file("void.ttl", "text/turtle", len(void), "VoID and DCAT description of the dataset and its distributions")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import Executor
 
 import pyoxigraph as ox
 import rdflib
@@ -106,27 +106,44 @@ def validate_partitioned(
     Runs in ``pool`` if given (the build's), else in a pool of ``processes`` workers
     made for the call. ``on_progress`` gets the partition triples of each finished job.
     """
+    if pool is None:
+        with worker_pool(processes) as own:
+            return submit_partitioned(partitions, shared, shapes, own, on_progress, workers=processes)()
+    return submit_partitioned(partitions, shared, shapes, pool, on_progress, workers=processes)()
+
+
+def submit_partitioned(
+    partitions: Sequence[Sequence[ox.Triple]],
+    shared: Sequence[ox.Triple],
+    shapes: Sequence[ox.Triple],
+    pool: Executor,
+    on_progress: Callable[[int], None] = lambda _triples: None,
+    *,
+    workers: int | None = None,
+) -> Callable[[], ValidationOutcome]:
+    """Queue the validation jobs in ``pool`` and return at once; call the result for the outcome.
+
+    The caller may work meanwhile (the build canonicalises its quads). ``on_progress``
+    is called from the pool's thread as each job ends.
+    """
     def nt(triples: Sequence[ox.Triple]) -> bytes:
         return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
 
-    if pool is None:
-        with worker_pool(processes) as own:
-            return validate_partitioned(partitions, shared, shapes, pool=own, on_progress=on_progress,
-                                        processes=processes)
-    workers = processes or getattr(pool, "_max_workers", 1)
+    workers = workers or getattr(pool, "_max_workers", 1)
     shared_nt, shapes_nt = nt(shared), nt(shapes)
     plan = plan_jobs([len(part) for part in partitions], workers) or [[]]
-    futures = {}
+    futures = []
     for members in plan:
         body = nt([t for index in members for t in partitions[index]])
-        futures[pool.submit(_validate_partition, (body, shared_nt, shapes_nt))] = sum(
-            len(partitions[index]) for index in members
-        )
-    answers = []
-    for future in as_completed(futures):
-        answers.append(future.result())
-        on_progress(futures[future])
-    # Shared nodes are validated in every job: each result counts once. Sorting the
-    # reports makes the merged report independent of which job finished first.
-    results = tuple(sorted({result for found, _report in answers for result in found}))
-    return ValidationOutcome(results=results, report=_merge(sorted(report for _found, report in answers)))
+        future = pool.submit(_validate_partition, (body, shared_nt, shapes_nt))
+        size = sum(len(partitions[index]) for index in members)
+        future.add_done_callback(lambda f, size=size: f.exception() is None and on_progress(size))
+        futures.append(future)
+
+    def outcome() -> ValidationOutcome:
+        answers = [future.result() for future in futures]
+        # Shared nodes are validated in every job: each result counts once.
+        results = tuple(sorted({result for found, _report in answers for result in found}))
+        return ValidationOutcome(results=results, report=_merge([report for _found, report in answers]))
+
+    return outcome
