@@ -369,7 +369,9 @@ def machine() -> dict:
         "memory_gib": round(memory / 2**20, 1),
         "python": sys.version.split()[0],
         "python_executable": sys.executable,
-        "python_optimized": "--enable-optimizations" in config,
+        # pyenv's default build (--enable-shared, no PGO/LTO) runs pure Python markedly slower
+        # than a distribution's interpreter on the same machine: see REPORT-scale.md.
+        "python_configure": " ".join(arg for arg in config.split() if arg.strip("'").startswith("--enable")),
     }
 
 

@@ -278,7 +278,7 @@ def _build(settings: Settings, *, force: bool, progress: Progress) -> Release:
             try:
                 finish_validation = start_validation(sources, pool=pool, on_progress=phase.advance)
                 # While the workers validate, this process canonicalises what a release needs.
-                release_quads = _release_quads(sources, checksums, settings, version) if rebuild else None
+                release_quads = _release_quads(sources, checksums, settings, version, build_dir) if rebuild else None
                 outcome = finish_validation()
             except ShapesError as exc:
                 raise BuildError(str(exc)) from None
@@ -340,7 +340,7 @@ def _pool():
 
 
 def _release_quads(
-    sources: LoadedSources, checksums: list[SourceChecksum], settings: Settings, version: str
+    sources: LoadedSources, checksums: list[SourceChecksum], settings: Settings, version: str, scratch: Path
 ) -> tuple[dumps.CanonicalQuads, list[ox.Triple]]:
     """Every quad of the release, canonical and sorted, and the description graph's triples."""
     base = settings.base_iri
@@ -353,7 +353,7 @@ def _release_quads(
     graphs[graph_iri(base, "description")] = list(sources.record.triples) + description_triples(
         graphs, settings, version
     )
-    return dumps.canonical_quads(graphs), graphs[graph_iri(base, "description")]
+    return dumps.canonical_quads(graphs, scratch), graphs[graph_iri(base, "description")]
 
 
 def _write_release(

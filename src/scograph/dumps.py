@@ -23,6 +23,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
@@ -62,20 +63,22 @@ def _quad_key(line: bytes) -> tuple[bytes, bytes]:
     return graph, triple
 
 
-def canonical_quads(graphs: dict[str, Iterable[ox.Triple]]) -> CanonicalQuads:
+def canonical_quads(graphs: dict[str, Iterable[ox.Triple]], scratch: Path | None = None) -> CanonicalQuads:
     """Blank nodes renamed by RDFC-1.0, quads sorted: the basis of byte-identical dumps.
 
-    Every quad is in a named graph (``graphs`` maps graph IRI -> triples).
+    Every quad is in a named graph (``graphs`` maps graph IRI -> triples). The
+    canonical quads go through a temporary file in ``scratch`` so that Oxigraph's
+    dataset is freed before the lines are read: the two never share memory.
     """
     dataset = ox.Dataset(
         ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for g, triples in graphs.items() for t in triples
     )
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
-    body = ox.serialize(dataset, format=ox.RdfFormat.N_QUADS) or b""
-    del dataset
-    lines = body.split(b"\n")
-    del body
-    lines.pop()  # after the last line end
+    with tempfile.TemporaryFile(dir=scratch) as body:
+        ox.serialize(dataset, body, format=ox.RdfFormat.N_QUADS)
+        del dataset
+        body.seek(0)
+        lines = [line.rstrip(b"\n") for line in body]
     lines.sort(key=_quad_key)
     counts = {g: 0 for g in graphs}
     triples: set[bytes] = set()
