@@ -81,18 +81,17 @@ _TICK = os.sysconf("SC_CLK_TCK")
 CORES = len(os.sched_getaffinity(0))
 
 
-def tree_cpu_seconds(pid: int) -> dict[int, float]:
-    """user+sys per process of ``pid``'s tree; the root's entry includes the children it reaped."""
-    seconds = {}
+def tree_cpu_seconds(pid: int) -> dict[int | str, float]:
+    """user+sys per live process of ``pid``'s tree, and under "reaped" what its exited children used."""
+    seconds: dict[int | str, float] = {}
     for index, current in enumerate(_tree(pid)):
         try:
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        ticks = int(fields[11]) + int(fields[12])  # utime, stime
+        seconds[current] = (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
         if index == 0:
-            ticks += int(fields[13]) + int(fields[14])  # cutime, cstime: reaped children
-        seconds[current] = ticks / _TICK
+            seconds["reaped"] = (int(fields[13]) + int(fields[14])) / _TICK  # cutime, cstime
     return seconds
 
 
@@ -127,16 +126,20 @@ def measure_build(command: list[str], *, env: dict | None = None) -> dict:
     start = time.monotonic()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     peak = {"rss": 0.0, "pss": 0.0}
+    phase_peak = {"pss": 0.0}  # since the last phase line
     done = threading.Event()
 
     def sample() -> None:
         while not done.wait(0.25):
             rss, pss = tree_memory_mib(process.pid)
             peak["rss"], peak["pss"] = max(peak["rss"], rss), max(peak["pss"], pss)
+            phase_peak["pss"] = max(phase_peak["pss"], pss)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    phases, lines, cpu_before, previous_at = [], [], {}, 0.0
+    phases, lines, previous_at = [], [], 0.0
+    seen: dict = {}  # last CPU seconds of every process seen
+    counted_gone: set = set()
     assert process.stderr is not None
     for line in process.stderr:
         line = line.rstrip("\n")
@@ -148,15 +151,24 @@ def measure_build(command: list[str], *, env: dict | None = None) -> dict:
             phase = {"phase": name, "wall_s": float(rest.split()[0])}
         else:  # builds before phase lines logged what they had done ("validated: ...")
             phase = {"phase": line[:40], "wall_s": round(at - previous_at, 1)}
-        # CPU of each process in this phase: the build first, then its workers.
-        per_process = [round(cpu[p] - cpu_before.get(p, 0.0), 1) for p in cpu]
+        # CPU of each process in this phase: the build first, then its workers. A worker
+        # that exited moved its time into "reaped"; only what it used since its last sample is new.
+        per_process = [round(cpu[p] - seen.get(p, 0.0), 1) for p in cpu if p != "reaped"]
+        gone = sum(seen[p] for p in seen if p not in cpu and p != "reaped" and p not in counted_gone)
+        counted_gone.update(p for p in seen if p not in cpu)
+        exited = cpu.get("reaped", 0.0) - seen.get("reaped", 0.0) - gone
+        if exited > 0.05:
+            per_process.append(round(exited, 1))
+        seen.update(cpu)
         total = sum(per_process)
         phases.append({
             **phase, "cpu_s": round(total, 1), "cpu_by_process_s": per_process, "at_s": round(at, 1),
             # What the phase needs of a quiet machine: its busiest process, or its CPU spread on every core.
             "quiet_machine_s": round(max(max(per_process, default=0), total / CORES), 1),
+            "tree_peak_pss_mib": round(phase_peak["pss"]),
         })
-        cpu_before, previous_at = cpu, at
+        phase_peak["pss"] = 0.0
+        previous_at = at
     stdout = process.stdout.read() if process.stdout else ""
     _pid, status, usage = os.wait4(process.pid, 0)
     wall = time.monotonic() - start

@@ -37,7 +37,7 @@ from scograph.description import (
 from scograph import dumps
 from scograph.jsonld import jsonld_context
 from scograph.namespaces import PREFIXES, graph_iri
-from scograph.pool import start_workers, worker_pool
+from scograph.pool import return_free_memory, start_workers, worker_pool
 from scograph.progress import Progress
 from scograph.release import CURRENT, MANIFEST, RELEASES, STORE_DIR, Release
 from scograph.sources import SourceError, SourceSet, load_source_set, parse_turtle_file, turtle_files
@@ -260,45 +260,50 @@ def _build(settings: Settings, *, force: bool, progress: Progress) -> Release:
     """The phases of a build, each reported to ``progress``; see ``_write_release`` for the
     phases that write files (where new outputs hook in)."""
     build_dir = Path(settings.build_dir)
-    with _build_lock(build_dir), _pool() as pool:
-        remove_stale_leftovers(build_dir, progress.note)
-        try:
-            files = source_file_count(settings)
-            with progress.phase("read sources", total=files, unit="files") as phase:
-                sources = load_sources(settings, on_file=phase.advance)
-                phase.summary = f"{phase.done} files, {_triple_count(sources):,} triples"
-        except SourceError as exc:
-            raise BuildError(str(exc)) from None
-        checksums = source_checksums(sources, settings)
-        version = _release_version(checksums, settings)
-        releases = build_dir / RELEASES
-        final = releases / version
-        rebuild = force or not (final.is_dir() and (final / MANIFEST).is_file())
-        with progress.phase("validate", total=len(sources.data.triples), unit="triples") as phase:
+    with _build_lock(build_dir):
+        with _pool() as pool:  # validation workers, forked while this process is still small
+            remove_stale_leftovers(build_dir, progress.note)
             try:
-                finish_validation = start_validation(sources, pool=pool, on_progress=phase.advance)
-                # While the workers validate, this process canonicalises what a release needs.
-                release_quads = _release_quads(sources, checksums, settings, version, build_dir) if rebuild else None
-                outcome = finish_validation()
-            except ShapesError as exc:
+                files = source_file_count(settings)
+                with progress.phase("read sources", total=files, unit="files") as phase:
+                    sources = load_sources(settings, on_file=phase.advance)
+                    phase.summary = f"{phase.done} files, {_triple_count(sources):,} triples"
+            except SourceError as exc:
                 raise BuildError(str(exc)) from None
-            if not outcome.conforms:
-                raise BuildError("validation failed; the release was not written:\n\n" + outcome.format())
-            phase.summary = f"{len(sources.data.triples):,} triples; {len(outcome.warnings)} warning(s), no violation"
-            if release_quads is not None:
-                phase.summary += f"; {len(release_quads[0].lines):,} quads canonicalised meanwhile"
+            checksums = source_checksums(sources, settings)
+            version = _release_version(checksums, settings)
+            releases = build_dir / RELEASES
+            final = releases / version
+            rebuild = force or not (final.is_dir() and (final / MANIFEST).is_file())
+            with progress.phase("validate", total=len(sources.data.triples), unit="triples") as phase:
+                try:
+                    finish_validation = start_validation(sources, pool=pool, on_progress=phase.advance)
+                    # While the workers validate, this process canonicalises what a release needs.
+                    release_quads = _release_quads(sources, checksums, settings, version, build_dir) if rebuild else None
+                    outcome = finish_validation()
+                except ShapesError as exc:
+                    raise BuildError(str(exc)) from None
+                if not outcome.conforms:
+                    raise BuildError("validation failed; the release was not written:\n\n" + outcome.format())
+                phase.summary = f"{len(sources.data.triples):,} triples; {len(outcome.warnings)} warning(s), no violation"
+                if release_quads is not None:
+                    phase.summary += f"; {len(release_quads[0].lines):,} quads canonicalised meanwhile"
+        # The validation workers have exited (their memory is the system's again); the
+        # parsed sources are not needed any more either: the quads are canonical lines now.
+        del sources, finish_validation
+        return_free_memory()
         if release_quads is None:
             progress.note(f"release {version} is already built")
             _switch_current(build_dir, version)
             return Release.open(final)
-        del sources
 
         releases.mkdir(parents=True, exist_ok=True)
         staging = releases / f".staging-{version}-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
         try:
-            _write_release(staging, *release_quads, outcome, settings, version, pool, progress)
+            with _pool() as pool:  # dump writers
+                _write_release(staging, *release_quads, outcome, settings, version, pool, progress)
             if final.exists():
                 # Same version rebuilt with --force: move the old one aside first.
                 trash = releases / f".old-{version}-{os.getpid()}"
@@ -320,7 +325,7 @@ def _triple_count(sources: LoadedSources) -> int:
 
 @contextlib.contextmanager
 def _pool():
-    """The build's worker processes (one per core), forked before the sources are read.
+    """Worker processes (one per core) for one stage of the build.
 
     On failure the queued jobs are dropped and the workers stopped at once; waiting
     for minutes of dump writing that nobody will use is what ``with pool`` would do.

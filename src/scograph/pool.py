@@ -1,14 +1,15 @@
 """The build's worker processes: one per core, forked once, killed with the build.
 
-Validation jobs and dump writers run in the same pool, forked before the
-sources are read so that each worker starts small (its memory is its own job's,
-not a copy-on-write share of the parent's) and so that the whole process tree
-stays within what one build needs.
+The validation workers are forked before the sources are read, so each starts
+small, and exit when validation ends, so what their jobs allocated is freed;
+the dump writers are forked after, sharing the parent's pages without
+touching them (their inputs are files and small arguments).
 """
 
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import signal
@@ -60,5 +61,22 @@ def _warm() -> int:
 
 
 def start_workers(pool: ProcessPoolExecutor) -> None:
-    """Fork every worker now (a fork pool starts all of them on its first job) and let them import."""
-    pool.submit(_warm)
+    """Fork every worker now (a fork pool starts all of them on its first job) and let them import.
+
+    The collector is frozen over the fork: a worker's garbage collections then never
+    write to (and so never copy) the pages of objects it inherited from this process.
+    """
+    gc.freeze()
+    try:
+        pool.submit(_warm)
+    finally:
+        gc.unfreeze()
+
+
+def return_free_memory() -> None:
+    """Give the memory of freed objects back to the system (glibc keeps it otherwise)."""
+    gc.collect()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
