@@ -433,6 +433,26 @@ def bench_size(size: int, workdir: Path, repeats: int, with_remote: bool, valida
     return result
 
 
+def render_builds(builds: list[dict]) -> str:
+    """`scograph build` runs (--build-only): per phase wall / CPU / quiet-machine estimate."""
+    rows = [
+        "| run | triples | when (load before -> after) | wall s | CPU s | cores busy | quiet-machine s | tree peak PSS MiB | largest process MiB | phases: wall s / CPU s (per process) |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for b in builds:
+        phases = "; ".join(
+            f"{p['phase']} {p['wall_s']} / {p['cpu_s']} ({' + '.join(str(c) for c in p.get('cpu_by_process_s', []))})"
+            for p in b["phases"]
+        )
+        quiet = round(sum(p.get("quiet_machine_s", 0) for p in b["phases"]), 1)
+        rows.append(
+            f"| {b['label']} | {b['size']:,} | {b['measured_at']} ({b['load_before'].split()[0]} -> {b['load_after'].split()[0]}) | "
+            f"{b['wall_s']} | {b['cpu_s']} | {b['cores_busy']} | {quiet} | {b['tree_peak_pss_mib']} | "
+            f"{b['largest_process_peak_rss_mib']} | {phases} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
 def render_markdown(results: dict) -> str:
     """The tables of REPORT-scale.md, from the JSON results."""
     rows = [
@@ -441,11 +461,17 @@ def render_markdown(results: dict) -> str:
     ]
     for r in results["sizes"]:
         ph = r["build_phases_s"]
+        # Builds since the phase lines: reading, validation, then dumps and store together.
+        parse = ph.get("parse_sources", ph.get("read sources", ""))
+        dumps = ph.get("dumps", ph.get("dumps and store", ""))
+        store = ph.get("store_load", "(in dumps)" if "dumps and store" in ph else "")
         rows.append(
-            f"| {r['validator']} | {r['corpus'].split()[0]} | {r['release_triples']} | {r['build_s']} | {ph.get('parse_sources', '')} | "
-            f"{ph.get('validate', '')} | {ph.get('dumps', '')} | {ph.get('store_load', '')} | {r['build_peak_rss_mib']} | "
+            f"| {r['validator']} | {r['corpus'].split()[0]} | {r['release_triples']} | {r['build_s']} | {parse} | "
+            f"{ph.get('validate', '')} | {dumps} | {store} | {r['build_peak_rss_mib']} | "
             f"{r['store_bytes'] / 2**20:.0f} | {r.get('publish_s', '-')} | {r.get('oxigraph_server_peak_rss_mib', '-')} |"
         )
+    if results.get("builds"):
+        rows += ["", render_builds(results["builds"])]
     # Query tables: only runs that measured both query sets (the examples before they were
     # anchored on the Initiative and the SCO were a different workload).
     sizes = [r for r in results["sizes"] if "embedded_corpus_queries" in r]

@@ -81,4 +81,6 @@ def test_validation_jobs_balance_and_keep_every_partition_once():
     assert len(plan) >= 8 and max(loads) <= 60_000 + max(sizes)
     assert max(loads) - min(loads) <= max(sizes)  # no job more than one partition heavier
     assert loads == sorted(loads, reverse=True)  # the longest jobs start first
+    assert len(plan) % 2 == 0  # every worker gets as many jobs
+    assert len(plan_jobs([7040] * 142, workers=2)) == 18  # 1M triples: 17 jobs of 60k would leave one worker idle at the end
     assert plan_jobs([5, 0], workers=2) == [[0], [1]]

@@ -42,6 +42,8 @@ def plan_jobs(sizes: Sequence[int], workers: int) -> list[list[int]]:
     """
     total = sum(sizes)
     count = max(workers * JOBS_PER_WORKER, -(-total // MAX_JOB_TRIPLES))
+    # A multiple of the workers: 17 equal jobs on 2 workers leave one idle for the 17th.
+    count = -(-count // workers) * workers
     count = max(1, min(count, len(sizes)))
     jobs: list[tuple[int, int, list[int]]] = [(0, n, []) for n in range(count)]
     for index in sorted(range(len(sizes)), key=lambda i: (-sizes[i], i)):
