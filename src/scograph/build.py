@@ -37,7 +37,7 @@ from scograph.description import (
 from scograph import dumps
 from scograph.jsonld import jsonld_context
 from scograph.namespaces import PREFIXES, graph_iri
-from scograph.pool import return_free_memory, start_workers, worker_pool
+from scograph.pool import return_free_memory, stage_pool, worker_pool
 from scograph.progress import Progress
 from scograph.release import CURRENT, MANIFEST, RELEASES, STORE_DIR, Release
 from scograph.sources import SourceError, SourceSet, load_source_set, parse_turtle_file, turtle_files
@@ -261,7 +261,7 @@ def _build(settings: Settings, *, force: bool, progress: Progress) -> Release:
     phases that write files (where new outputs hook in)."""
     build_dir = Path(settings.build_dir)
     with _build_lock(build_dir):
-        with _pool() as pool:  # validation workers, forked while this process is still small
+        with stage_pool() as pool:  # validation workers, forked while this process is still small
             remove_stale_leftovers(build_dir, progress.note)
             try:
                 files = source_file_count(settings)
@@ -302,7 +302,7 @@ def _build(settings: Settings, *, force: bool, progress: Progress) -> Release:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
         try:
-            with _pool() as pool:  # dump writers
+            with stage_pool() as pool:  # dump writers
                 _write_release(staging, *release_quads, outcome, settings, version, pool, progress)
             if final.exists():
                 # Same version rebuilt with --force: move the old one aside first.
@@ -321,27 +321,6 @@ def _build(settings: Settings, *, force: bool, progress: Progress) -> Release:
 
 def _triple_count(sources: LoadedSources) -> int:
     return len(sources.ontology.triples) + len(sources.data.triples) + len(sources.record.triples)
-
-
-@contextlib.contextmanager
-def _pool():
-    """Worker processes (one per core) for one stage of the build.
-
-    On failure the queued jobs are dropped and the workers stopped at once; waiting
-    for minutes of dump writing that nobody will use is what ``with pool`` would do.
-    """
-    pool = worker_pool()
-    start_workers(pool)
-    try:
-        yield pool
-    except BaseException:
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.kill()
-        raise
-    else:
-        pool.shutdown(wait=True)
 
 
 def _release_quads(

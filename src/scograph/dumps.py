@@ -10,7 +10,7 @@ that separates it from the next term. It writes ``scograph.nq`` and
 those two files with Oxigraph's streaming parsers:
 
 - one job per format (Turtle, RDF/XML, TriG; gzip of N-Triples and N-Quads);
-- the store's bulk load;
+- the store's bulk load (in a thread of the parent: see ``write_dumps``);
 - JSON-LD, compacted in chunks of subjects (rdflib, the slow part), one job a
   chunk, written in order by the parent, which gzips it as it writes.
 
@@ -28,7 +28,7 @@ import itertools
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -205,8 +205,14 @@ def write_dumps(
     _write_lines(ntriples, quads.triples, b" .\n")
 
     jobs: dict[str, Future] = {}
+    # The store loads in a thread of this process (Oxigraph releases the GIL while it
+    # loads), not in a forked worker: RocksDB in a child forked from a process that has
+    # already opened a store (a test run, a server) can wait forever on a lock whose
+    # holder was not copied by fork.
+    loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-load")
+    jobs["store"] = loader.submit(_store_job, nquads, out / store_dir)
+    loader.shutdown(wait=False)  # the job runs on; its result is awaited below
     # Longest first, so the pool's last job is a short one.
-    jobs["store"] = pool.submit(_store_job, nquads, out / store_dir)
     for name, source, source_format in (("rdf", ntriples, "nt"), ("trig", nquads, "nq"), ("ttl", ntriples, "nt")):
         fmt = _format(name)
         jobs[name] = pool.submit(_serialize_job, source, source_format, name, out / fmt.filename,

@@ -8,6 +8,7 @@ touching them (their inputs are files and small arguments).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import multiprocessing
@@ -80,3 +81,24 @@ def return_free_memory() -> None:
         ctypes.CDLL(None).malloc_trim(0)
     except (OSError, AttributeError):  # not glibc
         pass
+
+
+@contextlib.contextmanager
+def stage_pool():
+    """Workers (one per core, started now) for one stage of the build.
+
+    On failure the queued jobs are dropped and the workers stopped at once; waiting
+    for minutes of dump writing that nobody will use is what ``with pool`` would do.
+    """
+    pool = worker_pool()
+    start_workers(pool)
+    try:
+        yield pool
+    except BaseException:
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.kill()
+        raise
+    else:
+        pool.shutdown(wait=True)
