@@ -462,7 +462,6 @@ def _write_release(
         phase.summary = f"{len(exports)} export files for {len(documents)} document(s)"
 
     with progress.phase("description and report") as phase:
-
         report_quads = canonical_quads(
             ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
             for t in _report_triples(outcome)
