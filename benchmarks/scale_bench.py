@@ -2,8 +2,11 @@
 
 For each size (synthetic corpora from ``scograph synthetic``) this measures
 
-- ``scograph build`` as a subprocess: wall time per phase (from its log lines,
-  time-stamped as they arrive) and peak RSS (``ru_maxrss`` of the child);
+- ``scograph build`` as a user runs it (the command, stderr not a terminal): wall
+  time and CPU seconds (user+sys of the whole process tree, workers included) per
+  phase, from its one line per phase, time-stamped as they arrive; peak RSS of the
+  largest process (``ru_maxrss``) and of the whole tree (summed RSS and PSS,
+  sampled every 0.25 s); the load average before and after;
 - ``scograph publish`` into a real Oxigraph server started here: wall time, and
   the server's peak RSS (``VmHWM``) after loading;
 - query latency of the example queries (``src/scograph/queries/*.rq``, anchored
@@ -60,8 +63,140 @@ def run_timed(command: list[str], *, env: dict | None = None) -> tuple[float, in
     return wall, usage.ru_maxrss // 1024, lines, stdout
 
 
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (from /proc/<pid>/task/*/children)."""
+    found, stack = [], [pid]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                stack.extend(int(child) for child in task.read_text().split())
+            except OSError:
+                pass
+    return found
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+CORES = len(os.sched_getaffinity(0))
+
+
+def tree_cpu_seconds(pid: int) -> dict[int | str, float]:
+    """user+sys per live process of ``pid``'s tree, and under "reaped" what its exited children used."""
+    seconds: dict[int | str, float] = {}
+    for index, current in enumerate(_tree(pid)):
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds[current] = (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
+        if index == 0:
+            seconds["reaped"] = (int(fields[13]) + int(fields[14])) / _TICK  # cutime, cstime
+    return seconds
+
+
+def tree_memory_mib(pid: int) -> tuple[float, float]:
+    """Summed RSS and PSS (MiB) of ``pid`` and its descendants."""
+    rss = pss = 0
+    for current in _tree(pid):
+        try:
+            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Rss:"):
+                    rss += int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss += int(line.split()[1])
+        except OSError:
+            continue
+    return rss / 1024, pss / 1024
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def measure_build(command: list[str], *, env: dict | None = None) -> dict:
+    """Run a build the way a user does and measure it: wall and CPU per phase, memory of the tree.
+
+    A phase ends when the build prints its line (``name: 12.3 s (...)``); the CPU
+    seconds of the whole process tree are read at that moment.
+    """
+    import threading
+
+    load_before = load_average()
+    start = time.monotonic()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    peak = {"rss": 0.0, "pss": 0.0}
+    phase_peak = {"pss": 0.0}  # since the last phase line
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.25):
+            rss, pss = tree_memory_mib(process.pid)
+            peak["rss"], peak["pss"] = max(peak["rss"], rss), max(peak["pss"], pss)
+            phase_peak["pss"] = max(phase_peak["pss"], pss)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    phases, lines, previous_at = [], [], 0.0
+    seen: dict = {}  # last CPU seconds of every process seen
+    counted_gone: set = set()
+    assert process.stderr is not None
+    for line in process.stderr:
+        line = line.rstrip("\n")
+        at = time.monotonic() - start
+        lines.append(line)
+        cpu = tree_cpu_seconds(process.pid)
+        name, sep, rest = line.partition(": ")
+        if sep and rest.split(" ", 2)[1:2] == ["s"]:  # "validate: 12.3 s (...)"
+            phase = {"phase": name, "wall_s": float(rest.split()[0])}
+        else:  # builds before phase lines logged what they had done ("validated: ...")
+            phase = {"phase": line[:40], "wall_s": round(at - previous_at, 1)}
+        # CPU of each process in this phase: the build first, then its workers. A worker
+        # that exited moved its time into "reaped"; only what it used since its last sample is new.
+        per_process = [round(cpu[p] - seen.get(p, 0.0), 1) for p in cpu if p != "reaped"]
+        gone = sum(seen[p] for p in seen if p not in cpu and p != "reaped" and p not in counted_gone)
+        counted_gone.update(p for p in seen if p not in cpu)
+        exited = cpu.get("reaped", 0.0) - seen.get("reaped", 0.0) - gone
+        if exited > 0.05:
+            per_process.append(round(exited, 1))
+        seen.update(cpu)
+        total = sum(per_process)
+        phases.append({
+            **phase, "cpu_s": round(total, 1), "cpu_by_process_s": per_process, "at_s": round(at, 1),
+            # What the phase needs of a quiet machine: its busiest process, or its CPU spread on every core.
+            "quiet_machine_s": round(max(max(per_process, default=0), total / CORES), 1),
+            "tree_peak_pss_mib": round(phase_peak["pss"]),
+        })
+        phase_peak["pss"] = 0.0
+        previous_at = at
+    stdout = process.stdout.read() if process.stdout else ""
+    _pid, status, usage = os.wait4(process.pid, 0)
+    wall = time.monotonic() - start
+    done.set()
+    sampler.join()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n" + "\n".join(lines[-30:]))
+    cpu_total = usage.ru_utime + usage.ru_stime  # the build and every worker it reaped
+    for phase in phases:
+        phase["cores_busy"] = round(phase["cpu_s"] / phase["wall_s"], 2) if phase["wall_s"] else None
+    return {
+        "command": " ".join(command),
+        "wall_s": round(wall, 1),
+        "cpu_s": round(cpu_total, 1),
+        "cores_busy": round(cpu_total / wall, 2),
+        "largest_process_peak_rss_mib": usage.ru_maxrss // 1024,
+        "tree_peak_rss_mib": round(peak["rss"]),
+        "tree_peak_pss_mib": round(peak["pss"]),
+        "load_before": load_before,
+        "load_after": load_average(),
+        "phases": phases,
+        "stderr": lines,
+        "stdout": stdout.strip(),
+    }
+
+
 def build_phases(lines: list[tuple[float, str]], wall: float) -> dict[str, float]:
-    """Phase durations from the build's log: read -> validated -> dumps -> store -> done."""
+    """Phase durations from the log of the build before phase lines (read -> validated -> dumps -> store)."""
     marks = {"read": None, "validated": None, "wrote dumps": None, "loaded store": None}
     for at, line in lines:
         for key in marks:
@@ -231,6 +366,43 @@ def bench_validation(size: int, workdir: Path, validators: list[str]) -> dict:
     return out
 
 
+def machine() -> dict:
+    """What the numbers were measured on: CPU model, cores, memory, and how Python was built."""
+    import platform
+    import sysconfig
+
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    memory = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+    config = sysconfig.get_config_var("CONFIG_ARGS") or ""
+    return {
+        "cpu": model,
+        "cpus": os.cpu_count(),
+        "memory_gib": round(memory / 2**20, 1),
+        "python": sys.version.split()[0],
+        "python_executable": sys.executable,
+        # pyenv's default build (--enable-shared, no PGO/LTO) runs pure Python markedly slower
+        # than a distribution's interpreter on the same machine: see REPORT-scale.md.
+        "python_configure": " ".join(arg for arg in config.split() if arg.strip("'").startswith("--enable")),
+    }
+
+
+def corpus(size: int, workdir: Path) -> Path:
+    sources = workdir / f"sources-{size}"
+    if not sources.exists():
+        run_timed([*SCOGRAPH, "synthetic", "--triples", str(size), "--out", str(sources)])
+    return sources
+
+
+def bench_build(size: int, workdir: Path, label: str, *, force: bool, python: str) -> dict:
+    """``scograph build`` on a synthetic corpus, as a user runs it, measured per phase."""
+    sources = corpus(size, workdir)
+    build_dir = workdir / f"build-{size}-{label}"
+    command = [python, "-m", "scograph", "build", "--sources", str(sources), "--build-dir", str(build_dir)]
+    result = measure_build(command + (["--force"] if force else []))
+    return {"size": size, "label": label, "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), **result}
+
+
 def bench_size(size: int, workdir: Path, repeats: int, with_remote: bool, validator: str) -> dict:
     from scograph.release import current_release
 
@@ -241,11 +413,17 @@ def bench_size(size: int, workdir: Path, repeats: int, with_remote: bool, valida
     result["generate_s"] = round(wall, 2)
     result["corpus"] = stdout.strip()
 
-    wall, rss, lines, _ = run_timed([sys.executable, "-c", BUILD_CHILD, str(sources), str(build_dir), validator])
+    if validator == "committed":  # the command itself, as a user runs it
+        measured = measure_build([*SCOGRAPH, "build", "--sources", str(sources), "--build-dir", str(build_dir)])
+        wall, rss = measured["wall_s"], measured["largest_process_peak_rss_mib"]
+        result["build"] = {k: v for k, v in measured.items() if k != "stderr"}
+        result["build_phases_s"] = {p["phase"]: p["wall_s"] for p in measured["phases"]}
+    else:
+        wall, rss, lines, _ = run_timed([sys.executable, "-c", BUILD_CHILD, str(sources), str(build_dir), validator])
+        result["build_phases_s"] = build_phases(lines, wall)
     release = current_release(build_dir)
     result["build_s"] = round(wall, 2)
     result["build_peak_rss_mib"] = rss
-    result["build_phases_s"] = build_phases(lines, wall)
     result["release_triples"] = release.manifest["triples"]
     result["store_bytes"] = sum(p.stat().st_size for p in release.store_path.rglob("*") if p.is_file())
     result["dump_nq_bytes"] = (release.path / "scograph.nq").stat().st_size
@@ -253,6 +431,26 @@ def bench_size(size: int, workdir: Path, repeats: int, with_remote: bool, valida
     bench_queries(release, workdir, size, repeats, with_remote, result)
     shutil.rmtree(sources, ignore_errors=True)
     return result
+
+
+def render_builds(builds: list[dict]) -> str:
+    """`scograph build` runs (--build-only): per phase wall / CPU / quiet-machine estimate."""
+    rows = [
+        "| run | triples | when (load before -> after) | wall s | CPU s | cores busy | quiet-machine s | tree peak PSS MiB | largest process MiB | phases: wall s / CPU s (per process) |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for b in builds:
+        phases = "; ".join(
+            f"{p['phase']} {p['wall_s']} / {p['cpu_s']} ({' + '.join(str(c) for c in p.get('cpu_by_process_s', []))})"
+            for p in b["phases"]
+        )
+        quiet = round(sum(p.get("quiet_machine_s", 0) for p in b["phases"]), 1)
+        rows.append(
+            f"| {b['label']} | {b['size']:,} | {b['measured_at']} ({b['load_before'].split()[0]} -> {b['load_after'].split()[0]}) | "
+            f"{b['wall_s']} | {b['cpu_s']} | {b['cores_busy']} | {quiet} | {b['tree_peak_pss_mib']} | "
+            f"{b['largest_process_peak_rss_mib']} | {phases} |"
+        )
+    return "\n".join(rows) + "\n"
 
 
 def render_markdown(results: dict) -> str:
@@ -263,11 +461,17 @@ def render_markdown(results: dict) -> str:
     ]
     for r in results["sizes"]:
         ph = r["build_phases_s"]
+        # Builds since the phase lines: reading, validation, then dumps and store together.
+        parse = ph.get("parse_sources", ph.get("read sources", ""))
+        dumps = ph.get("dumps", ph.get("dumps and store", ""))
+        store = ph.get("store_load", "(in dumps)" if "dumps and store" in ph else "")
         rows.append(
-            f"| {r['validator']} | {r['corpus'].split()[0]} | {r['release_triples']} | {r['build_s']} | {ph.get('parse_sources', '')} | "
-            f"{ph.get('validate', '')} | {ph.get('dumps', '')} | {ph.get('store_load', '')} | {r['build_peak_rss_mib']} | "
+            f"| {r['validator']} | {r['corpus'].split()[0]} | {r['release_triples']} | {r['build_s']} | {parse} | "
+            f"{ph.get('validate', '')} | {dumps} | {store} | {r['build_peak_rss_mib']} | "
             f"{r['store_bytes'] / 2**20:.0f} | {r.get('publish_s', '-')} | {r.get('oxigraph_server_peak_rss_mib', '-')} |"
         )
+    if results.get("builds"):
+        rows += ["", render_builds(results["builds"])]
     # Query tables: only runs that measured both query sets (the examples before they were
     # anchored on the Initiative and the SCO were a different workload).
     sizes = [r for r in results["sizes"] if "embedded_corpus_queries" in r]
@@ -315,10 +519,34 @@ def main() -> None:
         help="measure only query latency (and publish), on the builds an earlier run left in --workdir",
     )
     parser.add_argument(
+        "--build-only", action="store_true",
+        help="measure only `scograph build` (per phase: wall, CPU of the process tree; memory of the tree); "
+        "results under 'builds' in --out",
+    )
+    parser.add_argument("--label", default="committed", help="name of this --build-only run in the results")
+    parser.add_argument("--force", action="store_true", help="--build-only: rebuild a release that exists (scograph build --force)")
+    parser.add_argument("--python", default=sys.executable, help="--build-only: the interpreter that runs scograph")
+    parser.add_argument(
         "--validation-only", nargs="+", choices=["pyshacl", "fast", "partitioned"], metavar="VALIDATOR",
         help="measure only SHACL validation with these validators (results under 'validation' in --out)",
     )
     args = parser.parse_args()
+    if args.build_only:
+        workdir = args.workdir or Path(tempfile.mkdtemp(prefix="scograph-build-"))
+        workdir.mkdir(parents=True, exist_ok=True)
+        results = json.loads(args.out.read_text()) if args.out.exists() else {"sizes": []}
+        for size in args.sizes:
+            print(f"== scograph build, {size} triples ({args.label})", file=sys.stderr, flush=True)
+            entry = bench_build(size, workdir, args.label, force=args.force, python=args.python)
+            entry["machine"] = json.loads(subprocess.run(
+                [args.python, "-c", "import json, runpy; m = runpy.run_path(%r)['machine'](); print(json.dumps(m))" % __file__],
+                capture_output=True, text=True, check=True).stdout)
+            results.setdefault("builds", []).append(entry)
+            args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+            print(json.dumps({k: v for k, v in entry.items() if k not in ("stderr",)}, indent=1), file=sys.stderr, flush=True)
+        if args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return
     if args.validation_only:
         workdir = args.workdir or Path(tempfile.mkdtemp(prefix="scograph-validation-"))
         workdir.mkdir(parents=True, exist_ok=True)
@@ -351,9 +579,10 @@ def main() -> None:
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="scograph-scale-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    results = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "sizes": []}
+    results = {"machine": machine(), "sizes": []}
     if args.out.exists():
         previous = json.loads(args.out.read_text())
+        results = {**previous, **results}  # keep the validation and build-only runs
         results["sizes"] = [
             r for r in previous.get("sizes", []) if (r["size"], r.get("validator")) not in {(n, args.validator) for n in args.sizes}
         ]

@@ -27,7 +27,13 @@ def test_scale_benchmark_measures_build_and_both_query_sets_on_both_stores(tmp_p
     _run(str(BENCHMARKS / "scale_bench.py"), "--sizes", "3000", "--repeats", "2", "--workdir", str(tmp_path / "work"), "--out", str(out))
     (entry,) = json.loads(out.read_text())["sizes"]
     assert entry["build_s"] > 0 and entry["build_peak_rss_mib"] > 0 and entry["publish_s"] > 0
-    assert {"validate", "dumps", "store_load"} <= set(entry["build_phases_s"])
+    # The command as a user runs it: its phase lines, CPU of the whole process tree per phase.
+    assert ["read sources", "validate", "dumps and store", "search index", "sources and exports",
+            "description and report"] == list(entry["build_phases_s"])
+    build = entry["build"]
+    assert build["cpu_s"] > 0 and build["tree_peak_pss_mib"] > 0 and build["load_before"]
+    assert sum(p["cpu_s"] for p in build["phases"]) > 0.5 * build["cpu_s"]
+    assert all(len(p["cpu_by_process_s"]) >= 1 for p in build["phases"])
     examples = {e.slug for e in example_queries()}
     corpus = {p.stem for p in (BENCHMARKS / "corpus_queries").glob("*.rq")}
     for store in ("embedded", "remote"):

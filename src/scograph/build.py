@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import gzip
 import hashlib
 import json
 import os
 import shutil
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,16 +34,19 @@ from scograph.description import (
     distribution_triples,
     provenance_triples,
 )
-from scograph.exports.files import akn_link_triples, export_description_triples, export_files
-from scograph.exports.model import load_documents, oxigraph_select
-from scograph.jsonld import jsonld_context, write_compacted_jsonld
+from scograph import dumps
+from scograph.exports.files import ExportFile, akn_link_triples, export_description_triples, export_files
+from scograph.exports.model import Document, load_documents, oxigraph_select
+from scograph.jsonld import jsonld_context
 from scograph.namespaces import PREFIXES, graph_iri
+from scograph.pool import return_free_memory, stage_pool, worker_pool
+from scograph.progress import Progress
 from scograph.search.indexer import SEARCH_INDEX, write_index
 from scograph.release import CURRENT, MANIFEST, RELEASES, STORE_DIR, Release
 from scograph.sources import SourceError, SourceSet, load_source_set, parse_turtle_file, turtle_files
 from scograph.validate import ShapesError, ValidationOutcome
 from scograph.validate_fast import validate_graphs_fast
-from scograph.validate_partitioned import validate_partitioned
+from scograph.validate_partitioned import submit_partitioned
 
 Log = Callable[[str], None]
 
@@ -73,36 +76,71 @@ class LoadedSources:
     shared: tuple[ox.Triple, ...] = ()
 
 
-def load_sources(settings: Settings) -> LoadedSources:
+def source_file_count(settings: Settings) -> int:
+    return sum(len(turtle_files(d)) for d in (settings.ontology_dir, settings.data_dir, settings.shapes_dir))
+
+
+def load_sources(settings: Settings, on_file: Callable[[int], None] = lambda _n: None) -> LoadedSources:
     base = settings.base_iri
     data_files = turtle_files(settings.data_dir)
-    parsed = {path: parse_turtle_file(path, base) for path in data_files}
+    parsed = {}
+    for path in data_files:
+        parsed[path] = parse_turtle_file(path, base)
+        on_file(1)
     record_files = tuple(p for p in data_files if p.name == DATASET_RECORD)
     other_files = tuple(p for p in data_files if p.name != DATASET_RECORD)
     data_dir = settings.data_dir.resolve()
     partition_files = tuple(p for p in other_files if p.resolve().parent != data_dir)
+    ontology = load_source_set("ontology", settings.ontology_dir, base)
+    shapes = load_source_set("shapes", settings.shapes_dir, base)
+    on_file(len(ontology.files) + len(shapes.files))
     return LoadedSources(
-        ontology=load_source_set("ontology", settings.ontology_dir, base),
+        ontology=ontology,
         data=SourceSet("data", other_files, tuple(t for p in other_files for t in parsed[p])),
         record=SourceSet("description", record_files, tuple(t for p in record_files for t in parsed[p])),
-        shapes=load_source_set("shapes", settings.shapes_dir, base),
+        shapes=shapes,
         partitions=tuple(tuple(parsed[p]) for p in partition_files),
         shared=tuple(t for p in other_files if p not in partition_files for t in parsed[p]),
     )
 
 
-def validate_sources(sources: LoadedSources) -> ValidationOutcome:
-    """SHACL-validate the sources (results equal pyshacl's: tests/test_validate_fast.py).
+def validate_sources(
+    sources: LoadedSources, *, pool: Executor | None = None, on_progress: Callable[[int], None] = lambda _n: None
+) -> ValidationOutcome:
+    """SHACL-validate the sources (results equal pyshacl's: tests/test_validate_fast.py); see ``start_validation``."""
+    if pool is None and len(sources.partitions) >= 2:
+        with worker_pool() as own:
+            return start_validation(sources, pool=own, on_progress=on_progress)()
+    return start_validation(sources, pool=pool, on_progress=on_progress)()
+
+
+def start_validation(
+    sources: LoadedSources, *, pool: Executor | None, on_progress: Callable[[int], None] = lambda _n: None
+) -> Callable[[], ValidationOutcome]:
+    """Start SHACL-validating the sources (results equal pyshacl's: tests/test_validate_fast.py).
 
     The bulk validator runs each SPARQL constraint once in Oxigraph instead of once per
     node (hours -> minutes at 1M triples). With two or more partitions (files in
     subdirectories of data/), each is validated with the shared data in a process
-    pool: faster on several cores, and memory bounded by one partition.
+    pool: faster on several cores, and memory bounded by one job. ``on_progress``
+    gets the data triples of each finished job.
+
+    Call the returned function for the outcome: partitions are queued in ``pool`` and
+    validated while the caller goes on; a corpus without partitions is validated
+    when the outcome is asked for, in this process.
     """
     common = sources.ontology.triples + sources.record.triples
-    if len(sources.partitions) >= 2:
-        return validate_partitioned(sources.partitions, sources.shared + common, sources.shapes.triples)
-    return validate_graphs_fast(sources.data.triples + common, sources.shapes.triples)
+    if len(sources.partitions) >= 2 and pool is not None:
+        return submit_partitioned(
+            sources.partitions, sources.shared + common, sources.shapes.triples, pool, on_progress
+        )
+
+    def in_this_process() -> ValidationOutcome:
+        outcome = validate_graphs_fast(sources.data.triples + common, sources.shapes.triples)
+        on_progress(len(sources.data.triples))
+        return outcome
+
+    return in_this_process
 
 
 def _sha256(path: Path) -> str:
@@ -122,15 +160,6 @@ def canonical_quads(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
     dataset = ox.Dataset(quads)
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
     return sorted(dataset, key=lambda q: (_term_key(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
-
-
-def _gzip(path: Path) -> Path:
-    target = path.with_name(path.name + ".gz")
-    with path.open("rb") as src, target.open("wb") as raw:
-        # filename="" and mtime=0 keep the gzip header free of names and clocks.
-        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz:
-            shutil.copyfileobj(src, gz)
-    return target
 
 
 def primary_source_files(settings: Settings) -> tuple[Path, ...]:
@@ -226,48 +255,71 @@ def _os_error(exc: OSError, build_dir: Path) -> str:
     return f"{exc.strerror or exc} ({where}); the previous release, if any, is still current"
 
 
-def build(settings: Settings, *, force: bool = False, log: Log = lambda _msg: None) -> Release:
+def build(
+    settings: Settings, *, force: bool = False, log: Log = lambda _msg: None, progress: Progress | None = None
+) -> Release:
     """Validate the sources and make the current release. Raise :class:`BuildError` on failure.
 
+    What it does is reported to ``progress`` (bars on a terminal: ``Progress.for_stream``),
+    or else as one line per phase, with its duration, to ``log``.
     Any operating-system error (disk full, permissions, a file where a directory
     must be) becomes a one-line BuildError; the previous release stays current.
     """
     try:
-        return _build(settings, force=force, log=log)
+        return _build(settings, force=force, progress=progress or Progress(log))
     except OSError as exc:
         raise BuildError(_os_error(exc, Path(settings.build_dir))) from None
     except BrokenProcessPool:
         raise BuildError(
-            "a validation process died (out of memory, or killed); nothing was written"
+            "a worker process of the build died (out of memory, or killed); nothing was written"
         ) from None
 
 
-def _build(settings: Settings, *, force: bool, log: Log) -> Release:
+def _build(settings: Settings, *, force: bool, progress: Progress) -> Release:
+    """The phases of a build, each reported to ``progress``; see ``_write_release`` for the
+    phases that write files (where new outputs hook in)."""
     build_dir = Path(settings.build_dir)
     with _build_lock(build_dir):
-        remove_stale_leftovers(build_dir, log)
-        try:
-            sources = load_sources(settings)
-        except SourceError as exc:
-            raise BuildError(str(exc)) from None
-        log(
-            f"read {len(sources.ontology.files) + len(sources.data.files) + len(sources.record.files) + len(sources.shapes.files)} source files"
-        )
-        try:
-            outcome = validate_sources(sources)
-        except ShapesError as exc:
-            raise BuildError(str(exc)) from None
-        if not outcome.releasable:
-            raise BuildError("validation failed; the release was not written:\n\n" + outcome.format())
-        log(f"validated: {len(outcome.warnings)} warning(s), no violation")
-
-        checksums = source_checksums(sources, settings)
-        version = _release_version(checksums, settings)
-        releases = build_dir / RELEASES
-        final = releases / version
-        # A release from before the search index existed is rebuilt rather than reused.
-        if final.is_dir() and (final / MANIFEST).is_file() and not force and Release.open(final).search_index_path is not None:
-            log(f"release {version} is already built")
+        with stage_pool() as pool:  # validation workers, forked while this process is still small
+            remove_stale_leftovers(build_dir, progress.note)
+            try:
+                files = source_file_count(settings)
+                with progress.phase("read sources", total=files, unit="files") as phase:
+                    sources = load_sources(settings, on_file=phase.advance)
+                    phase.summary = f"{phase.done} files, {_triple_count(sources):,} triples"
+            except SourceError as exc:
+                raise BuildError(str(exc)) from None
+            checksums = source_checksums(sources, settings)
+            version = _release_version(checksums, settings)
+            releases = build_dir / RELEASES
+            final = releases / version
+            # A release from before the search index existed is rebuilt rather than reused.
+            rebuild = force or not (
+                final.is_dir() and (final / MANIFEST).is_file() and Release.open(final).search_index_path is not None
+            )
+            with progress.phase("validate", total=len(sources.data.triples), unit="triples") as phase:
+                try:
+                    finish_validation = start_validation(sources, pool=pool, on_progress=phase.advance)
+                    # While the workers validate, this process canonicalises what a release needs.
+                    try:
+                        release_quads = _release_quads(sources, checksums, settings, version, build_dir) if rebuild else None
+                    except Exception:
+                        # The exports read data not yet validated: if it is invalid, the report says why.
+                        _releasable_or_raise(finish_validation())
+                        raise
+                    outcome = finish_validation()
+                except ShapesError as exc:
+                    raise BuildError(str(exc)) from None
+                _releasable_or_raise(outcome)
+                phase.summary = f"{len(sources.data.triples):,} triples; {len(outcome.warnings)} warning(s), no violation"
+                if release_quads is not None:
+                    phase.summary += f"; {len(release_quads[0].lines):,} quads canonicalised meanwhile"
+        # The validation workers have exited (their memory is the system's again); the
+        # parsed sources are not needed any more either: the quads are canonical lines now.
+        del sources, finish_validation
+        return_free_memory()
+        if release_quads is None:
+            progress.note(f"release {version} is already built")
             _switch_current(build_dir, version)
             return Release.open(final)
 
@@ -276,7 +328,8 @@ def _build(settings: Settings, *, force: bool, log: Log) -> Release:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
         try:
-            _write_release(staging, sources, checksums, outcome, settings, version, log)
+            with stage_pool() as pool:  # dump writers
+                _write_release(staging, *release_quads, outcome, settings, version, pool, progress)
             if final.exists():
                 # Same version rebuilt with --force: move the old one aside first.
                 trash = releases / f".old-{version}-{os.getpid()}"
@@ -289,19 +342,24 @@ def _build(settings: Settings, *, force: bool, log: Log) -> Release:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         _switch_current(build_dir, version)
-        log(f"release {version} written to {final}")
         return Release.open(final)
 
 
-def _write_release(
-    out: Path,
-    sources: LoadedSources,
-    checksums: list[SourceChecksum],
-    outcome: ValidationOutcome,
-    settings: Settings,
-    version: str,
-    log: Log,
-) -> None:
+def _releasable_or_raise(outcome: ValidationOutcome) -> None:
+    # releasable, not conforms: SHACL's conforms is false whenever there is a warning.
+    if not outcome.releasable:
+        raise BuildError("validation failed; the release was not written:\n\n" + outcome.format())
+
+
+def _triple_count(sources: LoadedSources) -> int:
+    return len(sources.ontology.triples) + len(sources.data.triples) + len(sources.record.triples)
+
+
+def _release_quads(
+    sources: LoadedSources, checksums: list[SourceChecksum], settings: Settings, version: str, scratch: Path
+) -> tuple[dumps.CanonicalQuads, list[ox.Triple], list[Document], list[ExportFile]]:
+    """Every quad of the release, canonical and sorted, the description graph's triples,
+    and the documents and export files read from the data graph (the description lists them)."""
     base = settings.base_iri
     graphs: dict[str, list[ox.Triple]] = {
         graph_iri(base, "ontology"): list(sources.ontology.triples),
@@ -317,107 +375,129 @@ def _write_release(
         graphs, settings, version, description,
         record=list(sources.record.triples) + export_description_triples(exports, base) + akn_link_triples(documents, base),
     )
-    quads = canonical_quads(
-        ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for g, triples in graphs.items() for t in triples
-    )
-    union = sorted({q.triple for q in quads}, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-    graph_counts = {g: sum(1 for q in quads if q.graph_name.value == g) for g in graphs}
+    return dumps.canonical_quads(graphs, scratch), graphs[description], documents, exports
+
+
+def _write_release(
+    out: Path,
+    quads: dumps.CanonicalQuads,
+    description_graph: list[ox.Triple],
+    documents: list[Document],
+    exports: list[ExportFile],
+    outcome: ValidationOutcome,
+    settings: Settings,
+    version: str,
+    pool: Executor,
+    progress: Progress,
+) -> None:
+    """Write the release into ``out``, phase by phase.
+
+    A new output is a new phase here: after "dumps and store" every dump file and
+    the store exist in ``out`` (read ``scograph.nq`` or open the store); work that can
+    run beside the others goes to ``pool`` (a job per process, like ``dumps.write_dumps``).
+    Every file the manifest lists goes through ``record``.
+    """
+    base = settings.base_iri
     prefixes = dict(PREFIXES)
     prefixes["id"] = base + "id/"
 
     files: list[dict] = []
 
-    def record(name: str, media_type: str, triples: int | None, description: str) -> None:
-        path = out / name
+    def record(entry: dumps.FileEntry, media_type: str, triples: int | None, description: str) -> None:
         files.append(
             {
-                "name": name,
+                "name": entry.name,
                 "media_type": media_type,
-                "bytes": path.stat().st_size,
-                "sha256": _sha256(path),
+                "bytes": entry.bytes,
+                "sha256": entry.sha256,
                 "triples": triples,
                 "description": description,
             }
         )
 
-    for fmt in DUMP_FORMATS:
-        path = out / fmt.filename
-        if fmt.name == "jsonld":
-            write_compacted_jsonld(union, path, base)
-        elif fmt.quads:
-            ox.serialize(quads, path, format=fmt.ox_format, prefixes=prefixes if fmt.name == "trig" else None)
-        else:
-            ox.serialize(union, path, format=fmt.ox_format, prefixes=prefixes if fmt.name in ("ttl", "rdf") else None)
-        count = len(quads) if fmt.quads else len(union)
-        record(fmt.filename, fmt.media_type, count, fmt.description)
-        gz = _gzip(path)
-        record(gz.name, "application/gzip", count, fmt.description + " (gzip)")
-    log(f"wrote dumps: {len(union)} triples, {len(quads)} quads in {len(graphs)} graphs")
+    def record_file(name: str, media_type: str, triples: int | None, description: str) -> None:
+        path = out / name
+        record(dumps.FileEntry(name, path.stat().st_size, _sha256(path)), media_type, triples, description)
 
-    for text in primary_source_files(settings):
-        shutil.copyfile(text, out / text.name)
-        record(text.name, PRIMARY_SOURCE_MEDIA_TYPE, None, f"Primary source text, as published (data/{PRIMARY_SOURCES}/{text.name}); the clause texts quote it")
+    with progress.phase("dumps and store", total=len(DUMP_FORMATS) + 1, unit="files") as phase:
+        entries, loaded = dumps.write_dumps(out, quads, base, prefixes, STORE_DIR, pool,
+                                            on_done=lambda _name: phase.advance())
+        if loaded != len(quads.lines):
+            raise BuildError(f"store holds {loaded} quads, expected {len(quads.lines)}")
+        formats = {fmt.filename: fmt for fmt in DUMP_FORMATS}
+        for entry in entries:
+            fmt = formats.get(entry.name) or formats[entry.name.removesuffix(".gz")]
+            count = len(quads.lines) if fmt.quads else len(quads.triples)
+            if entry.name in formats:
+                record(entry, fmt.media_type, count, fmt.description)
+            else:
+                record(entry, "application/gzip", count, fmt.description + " (gzip)")
+        phase.summary = f"{len(DUMP_FORMATS)} formats and gzips; store of {loaded:,} quads"
+    graph_counts, quad_count, triple_count = quads.graph_counts, len(quads.lines), len(quads.triples)
 
-    (out / "context.jsonld").write_text(json.dumps(jsonld_context(base), indent=2, sort_keys=True) + "\n", "utf-8")
-    record("context.jsonld", "application/ld+json", None, "JSON-LD context used by scograph.jsonld")
+    with progress.phase("search index") as phase:
+        # Read from the store write_dumps loaded (and closed). The index is not a dump, so it is
+        # listed apart (manifest "search"), not in SHA256SUMS/VoID, which describe the data's distributions.
+        store = ox.Store.read_only(str(out / STORE_DIR))
+        search = write_index(store, out / SEARCH_INDEX, base)
+        del store  # closes RocksDB before the directory is renamed
+        phase.summary = f"{search['resources']:,} resources, {search['rows']:,} text rows"
 
-    for export in exports:
-        try:
-            content = export.content()
-        except ValueError as exc:  # e.g. an example query SHACL cannot describe: one sentence naming the file
-            raise BuildError(f"{export.name} could not be written: {exc}") from None
-        (out / export.name).write_bytes(content)
-        record(export.name, export.media_type, None, export.description)
-    log(f"wrote {len(exports)} export files for {len(documents)} document(s)")
+    with progress.phase("sources and exports", total=len(exports), unit="files") as phase:
+        for text in primary_source_files(settings):
+            shutil.copyfile(text, out / text.name)
+            record_file(text.name, PRIMARY_SOURCE_MEDIA_TYPE, None, f"Primary source text, as published (data/{PRIMARY_SOURCES}/{text.name}); the clause texts quote it")
 
-    report_quads = canonical_quads(
-        ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
-        for t in _report_triples(outcome)
-    )
-    ox.serialize([q.triple for q in report_quads], out / "validation-report.ttl", format=ox.RdfFormat.TURTLE, prefixes=prefixes)
-    record("validation-report.ttl", "text/turtle", len(report_quads), "SHACL validation report (W3C SHACL vocabulary)")
-    (out / "validation-report.txt").write_text(outcome.format() + "\n", "utf-8")
-    record("validation-report.txt", "text/plain; charset=utf-8", None, "SHACL validation report, plain text")
+        (out / "context.jsonld").write_text(json.dumps(jsonld_context(base), indent=2, sort_keys=True) + "\n", "utf-8")
+        record_file("context.jsonld", "application/ld+json", None, "JSON-LD context used by scograph.jsonld")
 
-    # The stand-alone description adds what the dumps cannot say about themselves: sizes and checksums.
-    void = canonical_quads(
-        ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
-        for t in graphs[graph_iri(base, "description")] + distribution_triples(files, settings)
-    )
-    ox.serialize([q.triple for q in void], out / "void.ttl", format=ox.RdfFormat.TURTLE, prefixes=prefixes)
-    record("void.ttl", "text/turtle", len(void), "VoID and DCAT description of the dataset and its distributions")
+        for export in exports:
+            try:
+                content = export.content()
+            except ValueError as exc:  # e.g. an example query SHACL cannot describe: one sentence naming the file
+                raise BuildError(f"{export.name} could not be written: {exc}") from None
+            (out / export.name).write_bytes(content)
+            record_file(export.name, export.media_type, None, export.description)
+            phase.advance()
+        phase.summary = f"{len(exports)} export files for {len(documents)} document(s)"
 
-    (out / "SHA256SUMS").write_text("".join(f"{f['sha256']}  {f['name']}\n" for f in files), "utf-8")
+    with progress.phase("description and report") as phase:
+        report_quads = canonical_quads(
+            ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+            for t in _report_triples(outcome)
+        )
+        ox.serialize([q.triple for q in report_quads], out / "validation-report.ttl", format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+        record_file("validation-report.ttl", "text/turtle", len(report_quads), "SHACL validation report (W3C SHACL vocabulary)")
+        (out / "validation-report.txt").write_text(outcome.format() + "\n", "utf-8")
+        record_file("validation-report.txt", "text/plain; charset=utf-8", None, "SHACL validation report, plain text")
 
-    store_path = out / STORE_DIR
-    store = ox.Store(str(store_path))
-    store.bulk_load(path=str(out / "scograph.nq"), format=ox.RdfFormat.N_QUADS)
-    store.flush()
-    store.optimize()
-    loaded = len(store)
-    # The search index is read from the loaded store; it is not a dump, so it is listed apart
-    # (manifest "search") and not in SHA256SUMS/VoID, which describe the data's distributions.
-    search = write_index(store, out / SEARCH_INDEX, base, log)
-    del store  # closes RocksDB before the directory is renamed
-    if loaded != len(quads):
-        raise BuildError(f"store holds {loaded} quads, expected {len(quads)}")
-    log(f"loaded store: {loaded} quads")
+        # The stand-alone description adds what the dumps cannot say about themselves: sizes and checksums.
+        void = canonical_quads(
+            ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+            for t in description_graph + distribution_triples(files, settings)
+        )
+        ox.serialize([q.triple for q in void], out / "void.ttl", format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+        record_file("void.ttl", "text/turtle", len(void), "VoID and DCAT description of the dataset and its distributions")
 
-    manifest = {
-        "version": version,
-        "base_iri": base,
-        "scograph_version": __version__,
-        "graphs": graph_counts,
-        "triples": len(union),
-        "quads": len(quads),
-        "files": files,
-        # Per document, a digest of what the exports say about it: the Atom feed lists what changed.
-        "documents": {doc.iri: doc.digest() for doc in documents},
-        "store": STORE_DIR,
-        "search": {"file": SEARCH_INDEX, "bytes": (out / SEARCH_INDEX).stat().st_size, "sha256": _sha256(out / SEARCH_INDEX), **search},
-        "validation": {"violations": len(outcome.violations), "warnings": len(outcome.warnings)},
-    }
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", "utf-8")
+        (out / "SHA256SUMS").write_text("".join(f"{f['sha256']}  {f['name']}\n" for f in files), "utf-8")
+
+        manifest = {
+            "version": version,
+            "base_iri": base,
+            "scograph_version": __version__,
+            "graphs": graph_counts,
+            "triples": triple_count,
+            "quads": quad_count,
+            "files": files,
+            # Per document, a digest of what the exports say about it: the Atom feed lists what changed.
+            "documents": {doc.iri: doc.digest() for doc in documents},
+            "store": STORE_DIR,
+            "search": {"file": SEARCH_INDEX, "bytes": (out / SEARCH_INDEX).stat().st_size,
+                       "sha256": _sha256(out / SEARCH_INDEX), **search},
+            "validation": {"violations": len(outcome.violations), "warnings": len(outcome.warnings)},
+        }
+        (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", "utf-8")
+        phase.summary = f"release {version}"
 
 
 def _report_triples(outcome: ValidationOutcome) -> list[ox.Triple]:

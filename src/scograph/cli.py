@@ -87,10 +87,12 @@ def build(source_root: Path | None, build_dir: Path | None, base_iri: str | None
     """Validate the sources and write a new release; the previous one stays if anything fails."""
     from scograph.build import BuildError
     from scograph.build import build as run_build
+    from scograph.progress import Progress
 
     settings = _settings(source_root, build_dir, base_iri)
     try:
-        release = run_build(settings, force=force, log=lambda msg: click.echo(msg, err=True))
+        # Bars on a terminal; one line per phase, with its duration, in a log.
+        release = run_build(settings, force=force, progress=Progress.for_stream(sys.stderr))
     except BuildError as exc:
         click.echo(f"build failed: {exc}", err=True)
         sys.exit(1)

@@ -62,6 +62,25 @@ def _subject_chunks(triples: Iterable[ox.Triple], subjects_per_chunk: int) -> It
         yield chunk
 
 
+def jsonld_header(base_iri: str) -> str:
+    """The dump's text before its first node."""
+    context = jsonld_context(base_iri)["@context"]
+    return '{\n "@context": ' + json.dumps(context, indent=1, ensure_ascii=False, sort_keys=True).replace("\n", "\n ") + ',\n "@graph": ['
+
+
+def jsonld_footer() -> str:
+    return "\n ]\n}\n"
+
+
+def compacted_node_lines(chunk: list[ox.Triple], base_iri: str) -> list[str]:
+    """The dump's lines for one chunk of whole subjects: compacted nodes, sorted, one JSON text each."""
+    nodes = compact_jsonld(chunk, base_iri)
+    return [
+        json.dumps(_sorted_values(node), ensure_ascii=False, sort_keys=True)
+        for node in sorted(nodes, key=lambda n: str(n.get("@id", "")))
+    ]
+
+
 def write_compacted_jsonld(
     triples: Iterable[ox.Triple], path: Path, base_iri: str, *, subjects_per_chunk: int = 2000
 ) -> None:
@@ -69,17 +88,14 @@ def write_compacted_jsonld(
 
     ``triples`` must be sorted by subject. Memory stays bounded by one chunk
     whatever the size of the release (rdflib holds only the chunk being compacted).
+    ``scograph.dumps`` writes the same bytes with the chunks compacted in parallel.
     """
-    context = jsonld_context(base_iri)["@context"]
     with path.open("w", encoding="utf-8") as out:
-        out.write('{\n "@context": ')
-        out.write(json.dumps(context, indent=1, ensure_ascii=False, sort_keys=True).replace("\n", "\n "))
-        out.write(',\n "@graph": [')
+        out.write(jsonld_header(base_iri))
         first = True
         for chunk in _subject_chunks(triples, subjects_per_chunk):
-            nodes = compact_jsonld(chunk, base_iri)
-            for node in sorted(nodes, key=lambda n: str(n.get("@id", ""))):
+            for line in compacted_node_lines(chunk, base_iri):
                 out.write("\n  " if first else ",\n  ")
-                out.write(json.dumps(_sorted_values(node), ensure_ascii=False, sort_keys=True))
+                out.write(line)
                 first = False
-        out.write("\n ]\n}\n")
+        out.write(jsonld_footer())

@@ -44,8 +44,18 @@ def term_from_rdflib(term: rdflib.term.Node):
 
 def to_rdflib(triples: Iterable[ox.Triple], graph: rdflib.Graph | None = None) -> rdflib.Graph:
     graph = graph if graph is not None else rdflib.Graph()
+    # Predicates, classes and shared objects recur in most triples: convert each term once.
+    cache: dict = {}
+
+    def convert(term):
+        converted = cache.get(term)
+        if converted is None:
+            converted = cache[term] = term_to_rdflib(term)
+        return converted
+
+    add = graph.add
     for t in triples:
-        graph.add((term_to_rdflib(t.subject), term_to_rdflib(t.predicate), term_to_rdflib(t.object)))
+        add((convert(t.subject), convert(t.predicate), convert(t.object)))
     return graph
 
 

@@ -172,7 +172,7 @@ def validate_graphs_fast(data: Iterable[ox.Triple], shapes: Iterable[ox.Triple])
     data = list(data)
     shapes_graph = to_rdflib(shapes)
     bulk, core_shapes = split_constraints(shapes_graph)
-    report = run_pyshacl(to_rdflib(data), core_shapes)
+    report = run_pyshacl(to_rdflib(data), core_shapes, inplace=True)  # the graph is ours alone
     store = ox.Store()
     store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in data)
     try:

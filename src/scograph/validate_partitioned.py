@@ -15,34 +15,42 @@ set. Which files are partitions and which are shared is the caller's rule.
 
 from __future__ import annotations
 
-import ctypes
-import multiprocessing
-import os
-import signal
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+import heapq
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 
 import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import RDF, SH
 
+from scograph.pool import worker_pool
 from scograph.validate import ValidationOutcome, ValidationResult, set_spec_conformance
 
 _KEY = (SH.focusNode, SH.resultPath, SH.resultMessage, SH.sourceShape, SH.value, SH.resultSeverity)
 
+#: Jobs per worker: enough that the last jobs of one worker end close to the other's.
+JOBS_PER_WORKER = 4
+#: Largest job, in partition triples: bounds a worker's rdflib graph (~1.5 KB a triple).
+MAX_JOB_TRIPLES = 60_000
 
-_PR_SET_PDEATHSIG = 1
 
+def plan_jobs(sizes: Sequence[int], workers: int) -> list[list[int]]:
+    """Group partitions (by index) into jobs of about equal size, largest job first.
 
-def _die_with_parent(parent_pid: int) -> None:
-    """Pool initializer: the kernel kills this process when the build that started it dies,
-    however it dies (``kill -9`` included), so no validation runs on for nobody."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: the pool's pipes closing still ends its loop
-        return
-    if os.getppid() != parent_pid:  # the parent died before prctl took effect
-        os._exit(1)
+    A partition is never split (its nodes may need each other), so balance comes from
+    packing many small partitions: greedy largest-first into the lightest job.
+    """
+    total = sum(sizes)
+    count = max(workers * JOBS_PER_WORKER, -(-total // MAX_JOB_TRIPLES))
+    # A multiple of the workers: 17 equal jobs on 2 workers leave one idle for the 17th.
+    count = -(-count // workers) * workers
+    count = max(1, min(count, len(sizes)))
+    jobs: list[tuple[int, int, list[int]]] = [(0, n, []) for n in range(count)]
+    for index in sorted(range(len(sizes)), key=lambda i: (-sizes[i], i)):
+        load, n, members = heapq.heappop(jobs)
+        members.append(index)
+        heapq.heappush(jobs, (load + sizes[index], n, members))
+    return [members for _load, _n, members in sorted(jobs, key=lambda j: (-j[0], j[1])) if members]
 
 
 def _validate_partition(job: tuple[bytes, bytes, bytes]) -> tuple[tuple[ValidationResult, ...], bytes]:
@@ -93,22 +101,52 @@ def validate_partitioned(
     shapes: Sequence[ox.Triple],
     *,
     processes: int | None = None,
+    pool: Executor | None = None,
+    on_progress: Callable[[int], None] = lambda _triples: None,
 ) -> ValidationOutcome:
-    """Validate every partition with the shared triples; same contract as ``validate_graphs``."""
+    """Validate every partition with the shared triples; same contract as ``validate_graphs``.
+
+    Runs in ``pool`` if given (the build's), else in a pool of ``processes`` workers
+    made for the call. ``on_progress`` gets the partition triples of each finished job.
+    """
+    if pool is None:
+        with worker_pool(processes) as own:
+            return submit_partitioned(partitions, shared, shapes, own, on_progress, workers=processes)()
+    return submit_partitioned(partitions, shared, shapes, pool, on_progress, workers=processes)()
+
+
+def submit_partitioned(
+    partitions: Sequence[Sequence[ox.Triple]],
+    shared: Sequence[ox.Triple],
+    shapes: Sequence[ox.Triple],
+    pool: Executor,
+    on_progress: Callable[[int], None] = lambda _triples: None,
+    *,
+    workers: int | None = None,
+) -> Callable[[], ValidationOutcome]:
+    """Queue the validation jobs in ``pool`` and return at once; call the result for the outcome.
+
+    The caller may work meanwhile (the build canonicalises its quads). ``on_progress``
+    is called from the pool's thread as each job ends.
+    """
     def nt(triples: Sequence[ox.Triple]) -> bytes:
         return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
 
+    workers = workers or getattr(pool, "_max_workers", 1)
     shared_nt, shapes_nt = nt(shared), nt(shapes)
-    jobs = [(nt(part), shared_nt, shapes_nt) for part in partitions] or [(b"", shared_nt, shapes_nt)]
-    workers = max(1, min(processes or os.cpu_count() or 1, len(jobs)))
-    # One task per process lifetime would be safest for memory; reusing processes saves imports.
-    # fork, whatever the platform's default: the workers are then children of this
-    # process, which is what _die_with_parent checks (forkserver would be their parent).
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
-    ) as pool:
-        answers = list(pool.map(_validate_partition, jobs))
-    # Shared nodes are validated in every partition: each result counts once.
-    results = tuple(sorted({result for found, _report in answers for result in found}))
-    return ValidationOutcome(results=results, report=_merge([report for _found, report in answers]))
+    plan = plan_jobs([len(part) for part in partitions], workers) or [[]]
+    futures = []
+    for members in plan:
+        body = nt([t for index in members for t in partitions[index]])
+        future = pool.submit(_validate_partition, (body, shared_nt, shapes_nt))
+        size = sum(len(partitions[index]) for index in members)
+        future.add_done_callback(lambda f, size=size: f.exception() is None and on_progress(size))
+        futures.append(future)
+
+    def outcome() -> ValidationOutcome:
+        answers = [future.result() for future in futures]
+        # Shared nodes are validated in every job: each result counts once.
+        results = tuple(sorted({result for found, _report in answers for result in found}))
+        return ValidationOutcome(results=results, report=_merge([report for _found, report in answers]))
+
+    return outcome

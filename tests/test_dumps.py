@@ -1,0 +1,86 @@
+"""The parallel dump writer gives the bytes of the one-process writer it replaced."""
+
+from __future__ import annotations
+
+import gzip
+
+import pyoxigraph as ox
+import pytest
+
+from scograph import dumps
+from scograph.build import canonical_quads as canonical_quad_objects
+from scograph.description import DUMP_FORMATS
+from scograph.jsonld import write_compacted_jsonld
+from scograph.namespaces import PREFIXES
+from scograph.validate_partitioned import plan_jobs
+
+N, L, B = ox.NamedNode, ox.Literal, ox.BlankNode
+
+
+def _tricky_graphs() -> dict[str, list[ox.Triple]]:
+    """Terms that are prefixes of each other, where line order and term order could differ."""
+    p, q = N("http://example.org/p"), N("http://example.org/p/q")
+    subjects = [N("http://example.org/a"), N("http://example.org/a/b"), N("http://example.org/a#c"), B("x"), B("x1")]
+    objects = [L("abc"), L("abc d"), L("abc", language="en"), L("abc", language="en-gb"),
+               L("1", datatype=N("http://www.w3.org/2001/XMLSchema#integer")), L("a\tb"), L("a\nb"), L("中文"),
+               N("http://example.org/a"), N("http://example.org/a/"), B("y")]
+    graph_a = [ox.Triple(s, pred, o) for s in subjects for pred in (p, q) for o in objects]
+    graph_b = [ox.Triple(subjects[0], p, L("abc")), ox.Triple(B("z"), q, subjects[3])]
+    return {"http://example.org/g/b": graph_b, "http://example.org/g": graph_a, "http://example.org/g/a": graph_a[:7]}
+
+
+def test_sorted_lines_are_in_the_order_of_sorted_quads():
+    graphs = _tricky_graphs()
+    reference = canonical_quad_objects(
+        ox.Quad(t.subject, t.predicate, t.object, N(g)) for g, triples in graphs.items() for t in triples
+    )
+    got = dumps.canonical_quads(graphs)
+    assert got.lines == [ox.serialize([q], format=ox.RdfFormat.N_QUADS).rstrip(b"\n") for q in reference]
+    union = sorted({q.triple for q in reference}, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+    assert got.triples == [ox.serialize([t], format=ox.RdfFormat.N_TRIPLES).rstrip(b" .\n") for t in union]
+    assert got.graph_counts == {g: sum(1 for q in reference if q.graph_name.value == g) for g in graphs}
+
+
+@pytest.fixture(scope="module")
+def reference(release):
+    """The release's quads and triples as the one-process writer held them: ox objects, sorted."""
+    quads = list(ox.parse(path=str(release.path / "scograph.nq"), format=ox.RdfFormat.N_QUADS))
+    union = sorted({q.triple for q in quads}, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+    prefixes = dict(PREFIXES)
+    prefixes["id"] = release.base_iri + "id/"
+    return quads, union, prefixes
+
+
+@pytest.mark.parametrize("fmt", [f for f in DUMP_FORMATS if f.name != "jsonld"], ids=lambda f: f.name)
+def test_each_format_has_the_bytes_of_the_one_process_writer(release, reference, fmt):
+    quads, union, prefixes = reference
+    wanted = ox.serialize(
+        quads if fmt.quads else union, format=fmt.ox_format,
+        prefixes=prefixes if fmt.name in ("ttl", "rdf", "trig") else None,
+    )
+    assert (release.path / fmt.filename).read_bytes() == wanted
+    assert gzip.decompress((release.path / (fmt.filename + ".gz")).read_bytes()) == wanted
+
+
+def test_jsonld_compacted_in_parallel_has_the_bytes_of_the_sequential_writer(release, reference, tmp_path):
+    _quads, union, _prefixes = reference
+    sequential = tmp_path / "sequential.jsonld"
+    write_compacted_jsonld(union, sequential, release.base_iri)
+    parallel = (release.path / "scograph.jsonld").read_bytes()
+    assert parallel == sequential.read_bytes()
+    assert gzip.decompress((release.path / "scograph.jsonld.gz").read_bytes()) == parallel
+    # The gzip written while the file is written equals gzip of the finished file.
+    assert (release.path / "scograph.jsonld.gz").read_bytes() == dumps.gzip_file(sequential).read_bytes()
+
+
+def test_validation_jobs_balance_and_keep_every_partition_once():
+    sizes = [7040] * 141 + [1280] + [3000] * 5
+    plan = plan_jobs(sizes, workers=2)
+    assert sorted(i for job in plan for i in job) == list(range(len(sizes)))
+    loads = [sum(sizes[i] for i in job) for job in plan]
+    assert len(plan) >= 8 and max(loads) <= 60_000 + max(sizes)
+    assert max(loads) - min(loads) <= max(sizes)  # no job more than one partition heavier
+    assert loads == sorted(loads, reverse=True)  # the longest jobs start first
+    assert len(plan) % 2 == 0  # every worker gets as many jobs
+    assert len(plan_jobs([7040] * 142, workers=2)) == 18  # 1M triples: 17 jobs of 60k would leave one worker idle at the end
+    assert plan_jobs([5, 0], workers=2) == [[0], [1]]
