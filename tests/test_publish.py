@@ -132,6 +132,35 @@ def test_a_reader_during_republish_sees_only_complete_releases(server, release, 
     assert _stored_graphs(server) == _expected_graphs(server, second_release)
 
 
+def test_a_pointer_empty_for_an_instant_is_read_again(server, release):
+    """Virtuoso shows a DELETE/INSERT of the pointer to readers in two steps, so a reader
+    polling during a republish may find the pointer empty for an instant (seen in full
+    suite runs of the test above). Empty the real pointer graph, put it back 0.2 s later:
+    the reader must wait that out and name the release, not answer "nothing published"."""
+    from scograph.publish import _Server
+    from scograph.store.pointer import pointer_triples
+
+    publish(release, server.target, grace=0)
+    current = current_release(server.target, release.base_iri)
+    graph = pointer_graph_iri(release.base_iri)
+    writer = _Server(server.target)
+    put_back = f"INSERT DATA {{ GRAPH <{graph}> {{\n{pointer_triples(current)}\n}} }}"
+    writer.update("emptying the pointer", f"CLEAR GRAPH <{graph}>")
+    restore = threading.Timer(0.2, writer.update, ("restoring the pointer", put_back))
+    restore.start()
+    try:
+        reader = RemoteStore(server.query_url, pointer_ttl=0)
+        assert reader.version == release.version
+        reader.close()
+    finally:
+        restore.join(timeout=10)
+    # Nothing published at all is still said, once the pauses are over.
+    writer.update("emptying the pointer", f"CLEAR GRAPH <{graph}>")
+    with pytest.raises(Exception, match="no scograph release is published"):
+        RemoteStore(server.query_url, pointer_ttl=0)
+    writer.update("restoring the pointer", put_back)  # the store as the other tests expect it
+
+
 def test_an_interrupted_publish_leaves_the_old_release_served(server, release, second_release):
     publish(release, server.target, grace=0)
 
