@@ -143,13 +143,6 @@ def start_validation(
     return in_this_process
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
 
 def _term_key(term) -> str:
     return "" if isinstance(term, ox.DefaultGraph) else str(term)
@@ -172,12 +165,12 @@ def source_checksums(sources: LoadedSources, settings: Settings) -> list[SourceC
     """SHA-256 of every source file, read once: names the release and feeds its provenance."""
     root = settings.source_root.resolve()
     turtle = [
-        SourceChecksum(source_set.name, path.resolve().relative_to(root).as_posix(), _sha256(path))
+        SourceChecksum(source_set.name, path.resolve().relative_to(root).as_posix(), dumps.sha256_file(path))
         for source_set in (sources.ontology, sources.data, sources.record, sources.shapes)
         for path in source_set.files
     ]
     texts = [
-        SourceChecksum(PRIMARY_SOURCES, path.resolve().relative_to(root).as_posix(), _sha256(path), PRIMARY_SOURCE_MEDIA_TYPE)
+        SourceChecksum(PRIMARY_SOURCES, path.resolve().relative_to(root).as_posix(), dumps.sha256_file(path), PRIMARY_SOURCE_MEDIA_TYPE)
         for path in primary_source_files(settings)
     ]
     return turtle + texts
@@ -416,8 +409,7 @@ def _write_release(
         )
 
     def record_file(name: str, media_type: str, triples: int | None, description: str) -> None:
-        path = out / name
-        record(dumps.FileEntry(name, path.stat().st_size, _sha256(path)), media_type, triples, description)
+        record(dumps.file_entry(out / name), media_type, triples, description)
 
     with progress.phase("dumps and store", total=len(DUMP_FORMATS) + 1, unit="files") as phase:
         entries, loaded = dumps.write_dumps(out, quads, base, prefixes, STORE_DIR, pool,
@@ -493,7 +485,7 @@ def _write_release(
             "documents": {doc.iri: doc.digest() for doc in documents},
             "store": STORE_DIR,
             "search": {"file": SEARCH_INDEX, "bytes": (out / SEARCH_INDEX).stat().st_size,
-                       "sha256": _sha256(out / SEARCH_INDEX), **search},
+                       "sha256": dumps.sha256_file(out / SEARCH_INDEX), **search},
             "validation": {"violations": len(outcome.violations), "warnings": len(outcome.warnings)},
         }
         (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", "utf-8")

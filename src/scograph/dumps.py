@@ -106,7 +106,8 @@ def canonical_quads(graphs: dict[str, Iterable[ox.Triple]], scratch: Path | None
     return CanonicalQuads(lines, sorted(triples), counts)
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB chunks (dumps can be large)."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -114,8 +115,9 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _entry(path: Path) -> FileEntry:
-    return FileEntry(path.name, path.stat().st_size, _sha256(path))
+def file_entry(path: Path) -> FileEntry:
+    """A written file as the manifest lists it: name, size and SHA-256."""
+    return FileEntry(path.name, path.stat().st_size, sha256_file(path))
 
 
 def _gzip_writer(raw) -> gzip.GzipFile:
@@ -140,7 +142,7 @@ def _write_lines(path: Path, lines: Iterable[bytes], end: bytes) -> None:
 # Jobs (run in worker processes; arguments and results are small).
 
 def _gzip_job(path: Path) -> list[FileEntry]:
-    return [_entry(path), _entry(gzip_file(path))]
+    return [file_entry(path), file_entry(gzip_file(path))]
 
 
 def _serialize_job(source: Path, source_format: str, fmt_name: str, target: Path,
@@ -245,6 +247,6 @@ def write_dumps(
     on_done("jsonld")
 
     entries = {name: job.result() for name, job in jobs.items() if name != "store"}
-    entries["jsonld"] = [_entry(jsonld), _entry(jsonld.with_name(jsonld.name + ".gz"))]
+    entries["jsonld"] = [file_entry(jsonld), file_entry(jsonld.with_name(jsonld.name + ".gz"))]
     loaded = jobs["store"].result()
     return [entry for fmt in DUMP_FORMATS for entry in entries[fmt.name]], loaded
