@@ -26,8 +26,8 @@ from werkzeug.http import parse_accept_header
 from scograph.sparql.formats import GRAPH_FORMATS, RESULTS_FORMATS
 from scograph.sparql.guard import check_query
 from scograph.sparql.protocol import QueryRequest
-from scograph.store.base import QueryError, QueryRefused, QueryTimeout, Store, StoreBusy
-from scograph.web import i18n, origin
+from scograph.store.base import Store
+from scograph.web import i18n, origin, store_errors
 
 #: Longest query whose page link is offered as a ``GET`` URL (longer ones exceed common URL limits).
 MAX_LINK_QUERY_CHARS = 3000
@@ -98,17 +98,8 @@ def run_for_page(store: Store, config, query_request: QueryRequest, graphs: froz
             timeout=config.query_timeout,
             max_results=config.max_results,
         )
-    except QueryRefused as exc:
-        result.error = PageError(403, str(exc))
-        return result
-    except QueryTimeout as exc:
-        result.error = PageError(503, str(exc))
-        return result
-    except StoreBusy as exc:
-        result.error = PageError(429, str(exc))
-        return result
-    except QueryError as exc:
-        result.error = PageError(400, str(exc))
+    except store_errors.HANDLED as exc:  # the statuses the endpoint would give
+        result.error = PageError(store_errors.status_of(exc)[0], str(exc))
         return result
     ms = round((time.perf_counter() - started) * 1000)
     if info.returns_graph:

@@ -32,16 +32,14 @@ from scograph.sparql.guard import check_query
 from scograph.sparql.protocol import ProtocolError, parse_query_request
 from scograph.sparql.service_description import service_description
 from scograph.store.base import (
-    QueryCrashed,
     QueryError,
     QueryRefused,
-    QueryTimeout,
     ResultTooLarge,
     Store,
     StoreBusy,
     StoreUnavailable,
 )
-from scograph.web import fast_path, first_answer, i18n, origin, query_page
+from scograph.web import fast_path, first_answer, i18n, origin, query_page, store_errors
 from scograph.web.http import error_response
 
 bp = Blueprint("sparql", __name__)
@@ -50,10 +48,6 @@ access_log = logging.getLogger("scograph.access")
 #: Paths where other servers accept SPARQL Update or Graph Store writes; here they only say no.
 UPDATE_PATHS = ("/update", "/sparql/update", "/sparql-update", "/statements", "/sparql/statements", "/sparql/graph", "/rdf-graph-store")
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]
-
-#: Seconds a client should wait before retrying a busy (429) or timed-out (503) query.
-RETRY_AFTER_BUSY = "1"
-RETRY_AFTER_TIMEOUT = "5"
 
 
 def _store() -> Store:
@@ -181,20 +175,10 @@ def endpoint() -> Response:
             timeout=config.query_timeout,
             max_results=config.max_results,
         )
-    except QueryRefused as exc:
-        return _refuse(403, str(exc))
-    except ResultTooLarge as exc:
-        return _refuse(400, str(exc))
-    except QueryError as exc:
-        return _refuse(400, f"malformed query: {exc}")
-    except QueryTimeout as exc:
-        return _refuse(503, str(exc), RETRY_AFTER_TIMEOUT)
-    except StoreUnavailable as exc:
-        return _refuse(503, str(exc), RETRY_AFTER_TIMEOUT)
-    except StoreBusy as exc:
-        return _refuse(429, str(exc), RETRY_AFTER_BUSY)
-    except QueryCrashed as exc:
-        return _refuse(500, str(exc))
+    except store_errors.HANDLED as exc:
+        status, retry_after = store_errors.status_of(exc)
+        plain = isinstance(exc, (QueryRefused, ResultTooLarge)) or not isinstance(exc, QueryError)
+        return _refuse(status, str(exc) if plain else f"malformed query: {exc}", retry_after)
 
     response = Response(outcome.body, status=200, content_type=result_format.content_type)
     response.headers["X-Result-Limit"] = str(config.max_results)
