@@ -1,0 +1,73 @@
+"""Hostile values for the inputs this release's new routes read, against a real `scograph serve`.
+
+Each request names a place an attacker can reach: the path of an older release's file, the
+AKN identifier path, the interface language, the search filters, the citation language. The
+answer must refuse or ignore the value, never serve a file outside the release, never echo it
+back into headers, and never let it through unescaped into HTML.
+"""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from tests.processes import LIGHT, ScographServe
+
+CLAUSE = "/id/document/2024/green-development-initiative/clause/op-3"
+
+
+@pytest.fixture(scope="module")
+def server(settings, release, tmp_path_factory):
+    with ScographServe(settings.build_dir, tmp_path_factory.mktemp("serve") / "serve.log", *LIGHT) as srv:
+        yield srv
+
+
+def _get(server, path: str, accept: str = "text/html") -> requests.Response:
+    return requests.get(server.url + path, headers={"Accept": accept}, allow_redirects=False, timeout=30)
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "/release/{v}/download/..%2f..%2fmanifest.json",
+        "/release/{v}/download/..%2fstore%2fCURRENT",
+        "/release/{v}/download/store",
+        "/release/..%2f..%2fetc/download/passwd",
+        "/release/{v}/download/%2fetc%2fpasswd",
+        "/akn/sco/statement/..%2f..%2f..%2fetc%2fpasswd",
+    ],
+)
+def test_paths_never_leave_the_release(server, release, template):
+    response = _get(server, template.format(v=release.version), accept="*/*")
+    assert response.status_code == 404, (template, response.status_code)
+    assert b"root:" not in response.content and b"MANIFEST-" not in response.content
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/doc/state/chn?lang=%3Cscript%3Ealert(1)%3C/script%3E",
+        "/doc/state/chn?lang=zh%0d%0aX-Evil:%201",
+        "/search?q=green&text=%3Cscript%3E",
+        "/search?q=%3Cscript%3Ealert(1)%3C/script%3E",
+        f"{CLAUSE}?lang=%0d%0aX-Evil:%201",
+    ],
+)
+def test_interface_and_filter_values_are_neither_echoed_into_headers_nor_unescaped(server, path):
+    for accept in ("text/html", "application/x-bibtex"):
+        response = _get(server, path, accept=accept)
+        assert response.status_code in (200, 303, 400, 406), (path, accept, response.status_code)
+        assert "X-Evil" not in response.headers and all("\n" not in v for v in response.headers.values())
+        assert "<script>alert(1)</script>" not in response.text, (path, accept)
+        assert "<script>" not in response.headers.get("Location", "")
+
+
+def test_a_hostile_citation_language_is_one_sentence_400(server):
+    path = "/doc/document/2024/green-development-initiative/clause/op-3.bib?lang=%3Cscript%3E"
+    page = _get(server, path, accept="text/html")
+    assert page.status_code == 400 and page.headers["Content-Type"].startswith("text/html")
+    assert "<script>" not in page.text  # escaped where a browser would render it
+    data = _get(server, path, accept="*/*")
+    assert data.status_code == 400 and data.headers["Content-Type"].startswith("application/json")
+    assert data.headers["X-Content-Type-Options"] == "nosniff"
+    assert "lang" in data.json()["message"]
