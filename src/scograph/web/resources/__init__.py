@@ -20,6 +20,10 @@ Unknown IRIs get a 404 page with search suggestions; ``Accept`` that nothing
 satisfies gets 406 with the list of what is available.
 """
 
-from scograph.web.resources.views import DIAGRAM_PREDICATES, SEARCH_LIMIT, bp, serialize, site
+from scograph.web.resources.context import site
+from scograph.web.resources.listings import SEARCH_LIMIT
+from scograph.web.resources.policy_document import DIAGRAM_PREDICATES
+from scograph.web.resources.serialization import serialize
+from scograph.web.resources.views import bp
 
 __all__ = ["DIAGRAM_PREDICATES", "SEARCH_LIMIT", "bp", "serialize", "site"]
