@@ -24,8 +24,17 @@ the way in, and the protocol dataset (``default-graph-uri`` /
 ``named-graph-uri``) is always limited to the current release's graphs, so the
 pointer graph and other releases are never visible. A graph IRI is mapped
 however the query writes it: in full, relative to ``BASE`` or as a prefixed name.
+
+The modules: :mod:`.store` (the store, its bounds and its cache),
+:mod:`.served_release` (reading the pointer graph), :mod:`.graph_names`
+(logical and stored graph names), :mod:`.answers` (the endpoint's answer as a
+:class:`~scograph.store.base.QueryOutcome`), :mod:`.byte_cap` (whole rows of a
+cut answer), :mod:`.row_limit` (the start-up check) and :mod:`.errors`.
 """
 
-from scograph.store.remote.store import RemoteStore, RemoteStoreError, network_reason
+from scograph.store.remote.errors import RemoteStoreError, network_reason
+from scograph.store.remote.graph_names import EMPTY_GRAPH
+from scograph.store.remote.served_release import POINTER_EMPTY_RETRIES
+from scograph.store.remote.store import ACCEPT_GRAPH, ACCEPT_RESULTS, RemoteStore
 
-__all__ = ["RemoteStore", "RemoteStoreError", "network_reason"]
+__all__ = ["ACCEPT_GRAPH", "ACCEPT_RESULTS", "EMPTY_GRAPH", "POINTER_EMPTY_RETRIES", "RemoteStore", "RemoteStoreError", "network_reason"]
