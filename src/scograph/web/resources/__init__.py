@@ -18,6 +18,12 @@ URL design (see ``docs/web.md``), with the canonical base mapped onto this host:
 ``Vary: Accept``, CORS, ETags and 304 come from :mod:`scograph.web.http`.
 Unknown IRIs get a 404 page with search suggestions; ``Accept`` that nothing
 satisfies gets 406 with the list of what is available.
+
+The modules: :mod:`.views` (the routes and negotiation), :mod:`.pages` and
+:mod:`.policy_document` (the HTML), :mod:`.page_parts` (what the pages share),
+:mod:`.serialization` (the RDF bytes), :mod:`.listings` (browse and label
+search), :mod:`.not_found` (the 404 with suggestions), :mod:`.context` (the
+request's store and site).
 """
 
 from scograph.web.resources.context import site
