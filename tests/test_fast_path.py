@@ -48,6 +48,10 @@ REQUESTS = [  # (method, url, headers)
     ("GET", _url(CONSTRUCT), {"Accept": "text/turtle", "Accept-Encoding": "gzip"}),
     ("GET", _url(ASK), {}),
     ("HEAD", _url(ASK), {"Accept": "application/sparql-results+xml"}),
+    # Screened queries (guard.screen: sent unread, the form known after the run):
+    ("GET", _url("DESCRIBE ?s WHERE { ?s ?p ?o } LIMIT 1"), {"Accept": "text/turtle"}),
+    ("GET", _url(CONSTRUCT), {"Accept": "application/n-triples, application/sparql-results+json;q=0.5"}),
+    ("GET", _url('SELECT ?s WHERE { ?s ?p "x"@data }'), {"Accept": JSON}),  # a language tag, not Update's DATA
 ]
 
 
@@ -134,10 +138,28 @@ def test_revalidations_are_304_with_the_flask_path_headers(apps, encoding):
     ("GET", _url(SELECT_SMALL), {"Accept": "text/html"}),  # the query page: rendered each time
     ("GET", "/sparql", {"Accept": "text/turtle"}),  # the service description
     ("GET", _url("INSERT DATA { <urn:a> <urn:b> <urn:c> }"), {}),  # 403
+    # Screened, then refused by the engine: the guard's own answer, as through Flask.
+    ("GET", _url("SELECT * WHERE { ?s ?p ?o } ; DROP ALL"), {"Accept": JSON}),  # 403
+    ("GET", _url('SELECT ?s WHERE { ?s ?p "x }'), {"Accept": JSON}),  # 400: the string does not end
+    ("GET", _url(CONSTRUCT), {"Accept": JSON}),  # 406: a graph cannot be SPARQL JSON
 ])
 def test_errors_pages_and_descriptions_go_through_flask_every_time(apps, method, url, headers):
     _compare(apps, method, url, headers, replayed=False)
     assert _compare.built == 0
+
+
+def test_the_cases_above_take_the_screened_path():
+    """The screened cases stay screened (else they would test the guard's path again), and the
+    guard refuses the refused ones: their answers above are the guard's, not the engine's."""
+    from scograph.sparql.guard import check_query, screen
+    from scograph.store.base import QueryError
+
+    for query in ("DESCRIBE ?s WHERE { ?s ?p ?o } LIMIT 1", CONSTRUCT, 'SELECT ?s WHERE { ?s ?p "x"@data }',
+                  SELECT_BIG, ASK, "SELECT * WHERE { ?s ?p ?o } ; DROP ALL", 'SELECT ?s WHERE { ?s ?p "x }'):
+        assert screen(query), query
+    for refused in ("SELECT * WHERE { ?s ?p ?o } ; DROP ALL", 'SELECT ?s WHERE { ?s ?p "x }'):
+        with pytest.raises(QueryError):
+            check_query(refused)
 
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # a cartesian product: minutes

@@ -9,7 +9,11 @@ in this process, with no network isolation, against a listener on 127.0.0.1:
 - every query the guard allows must make zero connections to the listener;
 - every query the guard allows must read no graph outside the allowed ones: a
   graph named under the listener's address holds a marker triple that shows up
-  in the results only if the engine's dataset (FROM / FROM NAMED) includes it.
+  in the results only if the engine's dataset (FROM / FROM NAMED) includes it;
+- every query :func:`~scograph.sparql.guard.screen` clears (sent to the engine
+  unread) must connect nowhere and read no forbidden graph either, and if the
+  guard would refuse it, the engine must refuse it too (the store then answers
+  with the guard's words): the screen may never let through what the guard stops.
 
 A fixed set of known-bad queries first shows the oracle has teeth: each of them
 really makes the engine connect (or read the forbidden graph), and is refused.
@@ -25,7 +29,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis.control import currently_in_test_context
 from hypothesis import strategies as st
 
-from scograph.sparql.guard import check_query
+from scograph.sparql.guard import MAX_CHAIN, MAX_NESTING, check_query, screen
 from scograph.store.base import QueryError, QueryRefused
 from tests.listeners import Listener
 
@@ -89,7 +93,21 @@ def assert_agrees(store: ox.Store, listener: Listener, query: str) -> tuple[str,
     if guard == "allowed":
         assert connected == 0, f"the guard allowed a query that made the engine connect: {query!r}"
         assert not read_forbidden, f"the guard allowed a query that read a forbidden graph: {query!r}"
+    if screen(query):
+        assert connected == 0, f"the screen cleared a query that made the engine connect: {query!r}"
+        assert not read_forbidden, f"the screen cleared a query that read a forbidden graph: {query!r}"
+        if guard != "allowed":
+            assert engine_refuses(store, query), f"the screen cleared a query the guard stops and the engine runs: {query!r}"
     return guard, connected, read_forbidden
+
+
+def engine_refuses(store: ox.Store, query: str) -> bool:
+    """Whether the engine's parser refuses ``query`` (the store then asks the guard why)."""
+    try:
+        store.query(query)
+    except SyntaxError:
+        return True
+    return False
 
 
 def prologue(port: int) -> str:
@@ -303,3 +321,55 @@ CHUNKS = [
 def test_no_token_soup_that_connects_passes_the_guard(engine, listener, chunks):
     """Unstructured mixtures: mostly syntax errors, which is what finds lexer disagreements."""
     assert_agrees(engine, listener, prologue(listener.port) + _fill("SELECT * WHERE { " + "".join(chunks) + " }", listener.port))
+
+
+# -- the screen ---------------------------------------------------------------------------------
+
+#: Pieces of queries without SERVICE or FROM (which the screen never clears), with what
+#: the guard reads past them: brackets, operators and chaining words towards the bounds,
+#: Update keywords, language tags, strings and comments that hide things, odd angles.
+SCREEN_CHUNKS = [
+    "SELECT", "ASK", "CONSTRUCT", "DESCRIBE", "*", "WHERE", "{", "}", "{{{{", "}}}}", "(", ")", "((((", "))))",
+    "[", "]", "<<", ">>", "<", ">", ".", ";", ",", "?s", "?p", "?o", "ex:x", ":x", "a", "true", "1", "1e5",
+    "<http://e.example/o>", '"s"', "'''x'''", "#c\n", "\n", " ", '"x"@data', "@with", "@en", "^^",
+    "OPTIONAL", "UNION", "MINUS", "FILTER", "BIND", "AS", "VALUES", "GRAPH", "EXISTS", "+", "-", "*", "/",
+    "|", "^", "=", "!", "&&", "||", "INSERT", "DELETE", "DATA", "DROP", "CLEAR", "LOAD", "ADD", "WITH",
+    "USING", "CREATE", "COPY", "MOVE", "PREFIX", "BASE", '"', "'", "\\", "%41", "<?s)",
+]
+
+
+@pytest.mark.timeout(600)
+@settings(GENERATED, max_examples=1500 * SCALE)
+@given(chunks=st.lists(st.sampled_from(SCREEN_CHUNKS), min_size=1, max_size=40), repeat=st.integers(1, 60))
+def test_no_query_the_screen_clears_holds_what_the_guard_stops(engine, listener, chunks, repeat):
+    """Token soups, some repeated far past the bounds: whatever the screen clears the guard
+    allows, or the engine refuses too (and then the store answers with the guard's words)."""
+    body = "".join(chunks)
+    query = prologue(listener.port) + "SELECT * WHERE { " + body * (repeat if len(body) * repeat < 20_000 else 1) + " }"
+    guard, _, _ = assert_agrees(engine, listener, query)
+    if currently_in_test_context():
+        event(f"screen {'clears' if screen(query) else 'reads'}, guard {guard}")
+
+
+def test_the_screen_never_clears_service_from_or_a_bound_passed():
+    deep = "SELECT * WHERE " + "{" * (MAX_NESTING + 1) + "}" * (MAX_NESTING + 1)
+    chained = "SELECT * WHERE { ?s ?p ?o " + "FILTER(1)" * (MAX_CHAIN + 1) + " }"
+    for query in [
+        "SELECT * WHERE { SERVICE <http://e.example/> {} }", "select * where { sErViCe:x {} }",
+        "SELECT * FROM <http://e.example/g> WHERE {}", "SELECT * fRoMex:g WHERE {}",
+        "SELECT * WHERE { ?s ?p 'SERVICE' }",  # the screen reads no strings: it only ever says "read it"
+        deep, chained, "SELECT * WHERE { " + "<<" * (MAX_NESTING + 1) + " }",
+    ]:
+        assert not screen(query), query
+    for query in (deep, chained):
+        with pytest.raises(QueryError):
+            check_query(query)
+    assert screen("SELECT * WHERE " + "{" * (MAX_NESTING // 2) + "}" * (MAX_NESTING // 2))
+    assert screen("SELECT * WHERE { ?s ?p ?o } ; INSERT DATA { <a:a> <a:b> <a:c> }")  # the engine refuses Update
+
+
+def test_a_language_tag_is_not_an_update_keyword():
+    # The guard used to refuse "x"@data as Update's DATA; the engine reads a language tag.
+    assert check_query('SELECT * WHERE { ?s ?p "x"@data }').form == "SELECT"
+    with pytest.raises(QueryRefused):
+        check_query('SELECT * WHERE { ?s ?p "x" } @ DATA')  # not glued to the '@': a keyword

@@ -41,7 +41,7 @@ import threading
 from collections.abc import Sequence
 
 from scograph.release import Release
-from scograph.sparql.guard import check_query
+from scograph.sparql.guard import check_query, graph_form, screen
 from scograph.store import query_worker
 from scograph.store.cache import ResultCache, result_key
 from scograph.store.base import (
@@ -159,7 +159,9 @@ class EmbeddedStore(Store):
         timeout: float | None = None,
         max_results: int | None = None,
     ) -> QueryOutcome:
-        info = check_query(query, self._graphs)
+        # A query whose text shows nothing to refuse goes to the engine unread, which
+        # tells its form (guard.screen); any other is read by the guard first.
+        info = None if screen(query) else check_query(query, self._graphs)
         for graph in (*default_graph_uris, *named_graph_uris):
             if graph not in self._graphs:
                 raise QueryRefused(f"<{graph}> is not a graph of this dataset")
@@ -168,7 +170,10 @@ class EmbeddedStore(Store):
         if graph_media_type not in GRAPH_FORMATS:
             raise ValueError(f"unsupported graph media type {graph_media_type}")
         effective_max = self.limits.max_results if max_results is None else max_results
-        media_type = graph_media_type if info.returns_graph else results_media_type
+        if info is None:  # the form is known after the run: the key holds both possible types
+            media_type = f"{results_media_type} {graph_media_type}"
+        else:
+            media_type = graph_media_type if info.returns_graph else results_media_type
         key = result_key(query, media_type, default_graph_uris, named_graph_uris, effective_max)
         if self._cache is not None:
             cached = self._cache.get(key)
@@ -181,23 +186,30 @@ class EmbeddedStore(Store):
             "default_graph_uris": tuple(default_graph_uris),
             "named_graph_uris": tuple(named_graph_uris),
             "max_results": effective_max,
-            "query_has_dataset": bool(info.from_graphs or info.from_named_graphs),
+            "query_has_dataset": info is not None and bool(info.from_graphs or info.from_named_graphs),
             "max_bytes": self.limits.max_result_bytes,
         }
         reply = self._workers().run(request, self.limits.timeout if timeout is None else timeout)
-        outcome = self._outcome(info.form, reply)
+        try:
+            outcome = self._outcome(info.form if info is not None else None, reply, query)
+        except QueryError:
+            if info is None:  # the engine refused a query the guard did not read: the guard's words, if it has any
+                check_query(query, self._graphs)
+            raise
         if self._cache is not None:
             self._cache.put(key, outcome)
         return outcome
 
     @staticmethod
-    def _outcome(form: str, reply: tuple) -> QueryOutcome:
+    def _outcome(form: str | None, reply: tuple, query: str) -> QueryOutcome:
         status = reply[0]
         if status == "query-error":
             raise QueryError(reply[1])
         if status == "error":
             raise RuntimeError(f"query failed in the worker: {reply[1]}")
-        _ok, _form, answered_type, body, count, truncated = reply
+        _ok, answered_form, answered_type, body, count, truncated = reply
+        if form is None:
+            form = answered_form if answered_form != "CONSTRUCT" else graph_form(query)
         return QueryOutcome(form, answered_type, body, count, truncated)
 
     def check(self, timeout: float) -> None:

@@ -26,11 +26,14 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from scograph.sparql.formats import GRAPH_FORMATS, RESULTS_FORMATS, NotAcceptable, negotiate_header
-from scograph.sparql.guard import check_query
+from scograph.sparql.guard import check_query, screen
 from scograph.sparql.protocol import ProtocolError, parse_query_request
 from scograph.store.base import QueryError
 from scograph.web import http, query_page
 from scograph.web.fast_path import FORM_KEY
+
+#: The forms whose answer is a graph (negotiated among the RDF formats).
+GRAPH_FORMS = ("CONSTRUCT", "DESCRIBE")
 
 #: The environ key under which a store's exception goes to the endpoint (see ``sparql.endpoint``).
 RUN_ERROR = "scograph.first_answer.run_error"
@@ -84,20 +87,32 @@ class FirstAnswer:
         accept = environ.get("HTTP_ACCEPT")
         if not (any(query_request.formats) or query_request.download) and query_page._html_preferred(accept or ""):
             return None
+        query = query_request.query
         try:
-            info = check_query(query_request.query, self.graphs)
+            # A query the screen clears goes to the store unread (it screens it the same
+            # way); its form, and so its format, is known once it has run.
+            info = None if screen(query) else check_query(query, self.graphs)
             for iri in (*query_request.default_graph_uris, *query_request.named_graph_uris):
                 if iri not in self.graphs:
                     return None
-            result_format = negotiate_header(accept, info.returns_graph, query_request.formats)
+            if info is None:  # either form may come back; a format refused for one is settled after the run
+                results_format = _negotiated_or_none(accept, False, query_request.formats)
+                graph_format = _negotiated_or_none(accept, True, query_request.formats)
+                if results_format is None and graph_format is None:
+                    return None
+            elif info.returns_graph:
+                results_format, graph_format = RESULTS_FORMATS[0], negotiate_header(accept, True, query_request.formats)
+            else:
+                results_format, graph_format = negotiate_header(accept, False, query_request.formats), GRAPH_FORMATS[0]
         except (QueryError, NotAcceptable):  # QueryRefused is a QueryError
             return None
-        environ[FORM_KEY] = info.form
+        if info is not None:
+            environ[FORM_KEY] = info.form
         try:
             outcome = self.store.run(
-                query_request.query,
-                results_media_type=result_format.media_type if not info.returns_graph else RESULTS_FORMATS[0].media_type,
-                graph_media_type=result_format.media_type if info.returns_graph else GRAPH_FORMATS[0].media_type,
+                query,
+                results_media_type=(results_format or RESULTS_FORMATS[0]).media_type,
+                graph_media_type=(graph_format or GRAPH_FORMATS[0]).media_type,
                 default_graph_uris=query_request.default_graph_uris,
                 named_graph_uris=query_request.named_graph_uris,
                 timeout=self.config.query_timeout,
@@ -106,6 +121,10 @@ class FirstAnswer:
         except Exception as exc:  # the endpoint answers it (503, 429, 500, 400) as it always has
             environ[RUN_ERROR] = exc
             return None
+        result_format = graph_format if outcome.form in GRAPH_FORMS else results_format
+        if result_format is None:
+            return None  # Accept allows no format of this form: the endpoint answers 406
+        environ[FORM_KEY] = outcome.form
 
         body = outcome.body
         content_type = result_format.content_type
@@ -131,8 +150,15 @@ class FirstAnswer:
         headers.append(("ETag", http.etag_of(etag_parts, self._version, gzipped)))
         access_log.info(
             '%s "%s %s" %d %s form=%s rows=%s truncated=%s %.1fms',
-            environ.get("REMOTE_ADDR") or "-", method, environ.get("PATH_INFO", ""), 200, len(body), info.form,
+            environ.get("REMOTE_ADDR") or "-", method, environ.get("PATH_INFO", ""), 200, len(body), outcome.form,
             outcome.count if outcome.count is not None else "-", "true" if outcome.truncated else "false", duration_ms,
         )
         self.built += 1
         return "200 OK", headers, body if method != "HEAD" else b""
+
+
+def _negotiated_or_none(accept: str | None, returns_graph: bool, formats: tuple[str, ...]):
+    try:
+        return negotiate_header(accept, returns_graph, formats)
+    except NotAcceptable:
+        return None
