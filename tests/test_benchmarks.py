@@ -127,3 +127,19 @@ def test_endpoint_benchmark_with_wrk_measures_cpu_and_overhead_per_request(relea
         assert (row["worker_cpu_ms_per_request"] > 0) == (row["server"] != "oxigraph" and row["workload"] == "uncached"), row
     assert set(measured["memory_mib"]) == servers and all(m["rest"] > 0 for m in measured["memory_mib"].values())
     assert "| uncached | 8 | scograph |" in out.read_text()
+
+
+def test_latency_benchmark_compares_every_example_on_both_servers(release, tmp_path):
+    """Issue 12's anchored-example latency: p50 per example query, scograph against Oxigraph."""
+    from scograph.examples import example_queries
+
+    out = tmp_path / "latency.json"
+    _run(str(BENCHMARKS / "latency_bench.py"), "--build-dir", str(release.path.parent.parent), "--repeats", "1",
+         "--out", str(out))
+    measured = json.loads(out.read_text())
+    assert [row["query"] for row in measured["queries"]] == [e.slug for e in example_queries()]
+    for row in measured["queries"]:
+        assert row["scograph_p50_ms"] > 0 and row["oxigraph_p50_ms"] > 0, row
+        assert row["ratio"] == round(row["scograph_p50_ms"] / row["oxigraph_p50_ms"], 2) or abs(
+            row["ratio"] - row["scograph_p50_ms"] / row["oxigraph_p50_ms"]) < 0.02, row
+    assert measured["quads"] > 0 and measured["median_ratio"] > 0
