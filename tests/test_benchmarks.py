@@ -143,3 +143,13 @@ def test_latency_benchmark_compares_every_example_on_both_servers(release, tmp_p
         assert row["ratio"] == round(row["scograph_p50_ms"] / row["oxigraph_p50_ms"], 2) or abs(
             row["ratio"] - row["scograph_p50_ms"] / row["oxigraph_p50_ms"]) < 0.02, row
     assert measured["quads"] > 0 and measured["median_ratio"] > 0
+
+
+def test_pool_hop_benchmark_measures_both_sides_of_a_round_trip(release):
+    out = _run(str(BENCHMARKS / "pool_hop_bench.py"), "--build-dir", str(release.path.parent.parent),
+               "--round-trips", "1000", "--compare-src", str(REPO / "src")).stdout
+    lines = [line for line in out.splitlines() if "per round trip" in line]
+    assert len(lines) == 4 and sum(line.startswith("compared") for line in lines) == 2, out
+    for line in lines:
+        caller, worker = (float(line.split(label)[1].split("us")[0]) for label in ("caller ", "worker "))
+        assert caller > 0 and worker > 0, line

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,9 +23,8 @@ import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 
-from scograph.store import query_worker
+from scograph.store import channel, query_worker
 from scograph.store.base import QueryCrashed, QueryTimeout, StoreBusy, StoreUnavailable
 
 log = logging.getLogger("scograph.store")
@@ -51,7 +50,7 @@ class PoolLimits:
 
 
 class _Worker:
-    def __init__(self, process: subprocess.Popen, conn: Connection, stderr: _StderrTail):
+    def __init__(self, process: subprocess.Popen, conn: channel.Channel, stderr: _StderrTail):
         self.process = process
         self.conn = conn
         self.pid = process.pid
@@ -143,15 +142,15 @@ class _StderrTail:
         return "\n".join(self._lines)
 
 
-def _start_process(store_path: str, walls: tuple[str, ...], memory_mb: int) -> tuple[subprocess.Popen, Connection]:
+def _start_process(store_path: str, walls: tuple[str, ...], memory_mb: int) -> tuple[subprocess.Popen, channel.Channel]:
     """A worker is a plain ``python -m scograph.store.query_worker``: a fresh interpreter
     (never a fork of a threaded server) that does not re-import the server's main module."""
-    parent_end, child_end = socket.socketpair()
+    parent_end, child_fd = channel.pair()
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "scograph.store.query_worker", str(child_end.fileno()), store_path,
+            [sys.executable, "-m", "scograph.store.query_worker", str(child_fd), store_path,
              ",".join(walls) or "-", str(memory_mb)],
-            pass_fds=(child_end.fileno(),),
+            pass_fds=(child_fd,),
             stdin=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
@@ -159,8 +158,8 @@ def _start_process(store_path: str, walls: tuple[str, ...], memory_mb: int) -> t
         parent_end.close()
         raise
     finally:
-        child_end.close()
-    return process, Connection(parent_end.detach())
+        os.close(child_fd)
+    return process, parent_end
 
 
 def probe_network_walls(walls: tuple[str, ...] = query_worker.WALLS) -> dict:
@@ -210,7 +209,7 @@ class WorkerPool:
             if not parent_conn.poll(STARTUP_TIMEOUT):
                 raise RuntimeError(f"it did not start within {STARTUP_TIMEOUT:.0f} s")
             try:
-                message = parent_conn.recv()
+                message, _body = parent_conn.recv()
             except (EOFError, OSError):
                 raise RuntimeError(worker.exit_reason(limits.memory_mb)[0]) from None
             if message[0] == "failed":
@@ -317,10 +316,10 @@ class WorkerPool:
             if not worker.conn.poll(timeout):
                 self._replace(worker)
                 raise QueryTimeout(f"the query ran longer than the limit of {timeout:g} s and was stopped")
-            reply = worker.conn.recv()
-            if reply[0] == "ok-bytes":  # the body follows as raw bytes: never pickled, copied once
+            reply, body = worker.conn.recv()
+            if reply[0] == "ok-bytes":  # the answer's bytes came after the reply, never pickled
                 _status, form, media_type, count, truncated = reply
-                reply = ("ok", form, media_type, worker.conn.recv_bytes(), count, truncated)
+                reply = ("ok", form, media_type, body, count, truncated)
         except (EOFError, OSError):
             # The worker died during the query. Its exit status says how: the memory
             # cap (a resource limit for the client, like time) or a crash.

@@ -35,13 +35,13 @@ import signal
 import sys
 import traceback
 from itertools import islice
-from multiprocessing.connection import Connection
 from typing import Any
 
 import pyoxigraph as ox
 
 from scograph.namespaces import PREFIXES
 from scograph.store import seccomp
+from scograph.store.channel import Channel
 
 RESULTS_FORMATS = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -390,7 +390,7 @@ def _limit_memory(megabytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def serve(conn: Connection, store_path: str, walls: tuple[str, ...], memory_mb: int = 0) -> None:
+def serve(conn: Channel, store_path: str, walls: tuple[str, ...], memory_mb: int = 0) -> None:
     """The worker's main loop: one request in, one reply out, until the parent goes away."""
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server; it stops us
@@ -406,7 +406,7 @@ def serve(conn: Connection, store_path: str, walls: tuple[str, ...], memory_mb: 
     trimmed_at = _resident_bytes()  # the resident size after the last trim
     while True:
         try:
-            request = conn.recv()
+            request, _body = conn.recv()
         except (EOFError, OSError):
             return
         body = None
@@ -417,9 +417,7 @@ def serve(conn: Connection, store_path: str, walls: tuple[str, ...], memory_mb: 
             reply = ("query-error", str(exc))
         except Exception as exc:  # reported to the pool, which logs it and answers 500
             reply = ("error", f"{type(exc).__name__}: {exc}")
-        conn.send(reply)
-        if body is not None:  # the answer's bytes as they are: no pickling, no second copy
-            conn.send_bytes(body)
+        conn.send(reply, body or b"")  # the answer's bytes follow the reply as they are: no pickling
         failed = reply[0] != "ok-bytes"  # a failed query may have built much before it failed
         del reply, body
         resident = _resident_bytes()
@@ -442,7 +440,7 @@ def main(argv: list[str]) -> None:
         return
     fd, store_path, walls, memory_mb = int(argv[1]), argv[2], _walls_arg(argv[3]), int(argv[4])
     try:
-        serve(Connection(fd), store_path, walls, memory_mb)
+        serve(Channel.from_fd(fd), store_path, walls, memory_mb)
     except Exception:  # pragma: no cover - goes to the pool's log through our stderr
         traceback.print_exc()
         sys.exit(1)
