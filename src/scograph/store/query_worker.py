@@ -120,11 +120,21 @@ TRIM_GROWTH_BYTES = 4 * 1024 * 1024
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
-def _resident_bytes() -> int | None:
-    """This process's resident size (None where /proc is not there: then every query trims)."""
+def _open_statm() -> int | None:
     try:
-        with open("/proc/self/statm", "rb") as statm:
-            return int(statm.read().split()[1]) * _PAGE_BYTES
+        return os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)
+    except (OSError, AttributeError):
+        return None
+
+
+def _resident_bytes(statm: int | None) -> int | None:
+    """This process's resident size, from ``/proc/self/statm`` opened once (a pread at offset 0
+    reads it afresh: ~2 us, against ~15 us for an open() each time); None where /proc is not
+    there: then every query trims."""
+    if statm is None:
+        return None
+    try:
+        return int(os.pread(statm, 128, 0).split()[1]) * _PAGE_BYTES
     except (OSError, ValueError, IndexError):
         return None
 
@@ -403,7 +413,8 @@ def serve(conn: Channel, store_path: str, walls: tuple[str, ...], memory_mb: int
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
         return
     conn.send(("ready", os.getpid(), up, reasons))
-    trimmed_at = _resident_bytes()  # the resident size after the last trim
+    statm = _open_statm()
+    trimmed_at = _resident_bytes(statm)  # the resident size after the last trim
     while True:
         try:
             request, _body = conn.recv()
@@ -420,10 +431,10 @@ def serve(conn: Channel, store_path: str, walls: tuple[str, ...], memory_mb: int
         conn.send(reply, body or b"")  # the answer's bytes follow the reply as they are: no pickling
         failed = reply[0] != "ok-bytes"  # a failed query may have built much before it failed
         del reply, body
-        resident = _resident_bytes()
+        resident = _resident_bytes(statm)
         if failed or resident is None or trimmed_at is None or resident > trimmed_at + TRIM_GROWTH_BYTES:
             _trim_heap()
-            trimmed_at = _resident_bytes()
+            trimmed_at = _resident_bytes(statm)
 
 
 def probe(walls: tuple[str, ...]) -> dict:
