@@ -62,3 +62,27 @@ def test_every_third_party_import_comes_with_the_runtime_dependencies():
         if not owners & provided:
             missing[module] = sorted(owners)
     assert not missing, f"imported by src/scograph but not in [project] dependencies: {missing}"
+
+
+def test_query_workers_import_no_rdflib_and_their_prefixes_are_the_namespaces():
+    """A query worker is a fresh interpreter per process: rdflib would cost each ~100 ms and
+    several MiB for nothing. The plain prefix table it uses names the namespaces' own IRIs."""
+    import subprocess
+    import sys
+
+    from rdflib.namespace import DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SDO, SH, SKOS, TIME, VOID, XSD
+
+    from scograph import namespaces
+    from scograph.prefixes import PREFIXES
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, scograph.store.query_worker; print('rdflib' in sys.modules)"],
+        capture_output=True, text=True, check=True,
+    )
+    assert done.stdout.strip() == "False", done.stdout
+    expected = {"skos": SKOS, "dcterms": DCTERMS, "prov": PROV, "dcat": DCAT, "void": VOID, "time": TIME,
+                "schema": SDO, "owl": OWL, "rdf": RDF, "rdfs": RDFS, "xsd": XSD, "sh": SH,
+                "scog": namespaces.SCOG, "eli": namespaces.ELI, "org": namespaces.ORG, "foaf": namespaces.FOAF,
+                "sdg": namespaces.SDG, "sdgo": namespaces.SDGO, "wd": namespaces.WD, "spdx": namespaces.SPDX}
+    assert PREFIXES == {prefix: str(namespace) for prefix, namespace in expected.items()}
+    assert namespaces.PREFIXES is PREFIXES

@@ -23,28 +23,7 @@ SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 
 #: Prefixes written into every serialization (Turtle, TriG, JSON-LD context).
-PREFIXES: dict[str, str] = {
-    "scog": str(SCOG),
-    "eli": str(ELI),
-    "org": str(ORG),
-    "skos": str(SKOS),
-    "dcterms": str(DCTERMS),
-    "prov": str(PROV),
-    "dcat": str(DCAT),
-    "void": str(VOID),
-    "time": str(TIME),
-    "schema": str(SCHEMA),
-    "foaf": str(FOAF),
-    "owl": str(OWL),
-    "rdf": str(RDF),
-    "rdfs": str(RDFS),
-    "xsd": str(XSD),
-    "sh": str(SH),
-    "sdg": str(SDG),
-    "sdgo": str(SDGO),
-    "wd": str(WD),
-    "spdx": str(SPDX),
-}
+from scograph.prefixes import PREFIXES  # noqa: E402  (plain strings: see there)
 
 
 def graph_iri(base_iri: str, name: str) -> str:

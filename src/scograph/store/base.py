@@ -11,7 +11,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import rdflib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # rdflib is imported where it is used: query workers import this module and need none of it
+    import rdflib
 
 
 class QueryError(Exception):
@@ -113,6 +116,8 @@ class Store(ABC):
         return bool(json.loads(outcome.body)["boolean"])
 
     def construct(self, query: str, **kwargs) -> rdflib.Graph:
+        import rdflib
+
         outcome = self.run(query, graph_media_type=N_TRIPLES, **kwargs)
         graph = rdflib.Graph()
         if outcome.body:
@@ -121,6 +126,8 @@ class Store(ABC):
 
 
 def _term(binding: dict) -> rdflib.term.Node:
+    import rdflib  # cached in sys.modules after the first call: a dict lookup
+
     kind = binding["type"]
     if kind == "uri":
         return rdflib.URIRef(binding["value"])

@@ -39,7 +39,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from scograph.namespaces import PREFIXES
+from scograph.prefixes import PREFIXES
 from scograph.store import seccomp
 from scograph.store.channel import Channel
 
