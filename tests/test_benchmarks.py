@@ -153,3 +153,15 @@ def test_pool_hop_benchmark_measures_both_sides_of_a_round_trip(release):
     for line in lines:
         caller, worker = (float(line.split(label)[1].split("us")[0]) for label in ("caller ", "worker "))
         assert caller > 0 and worker > 0, line
+
+
+def test_soak_benchmark_samples_memory_until_the_requests_are_answered(release, tmp_path):
+    from tests.processes import require_binary
+
+    require_binary("wrk", "apt-get install wrk")
+    out = tmp_path / "soak.json"
+    _run(str(BENCHMARKS / "soak_bench.py"), "--build-dir", str(release.path.parent.parent), "--requests", "200",
+         "--chunk-seconds", "1", "--out", str(out))
+    measured = json.loads(out.read_text())
+    assert measured["samples"] and measured["samples"][-1]["requests"] >= 200 and measured["errors"] == 0
+    assert measured["rest"]["rss_mib"] > 0 and all(s["pss_mib"] > 0 for s in measured["samples"])
