@@ -39,9 +39,9 @@ from scograph.exports.files import ExportFile, akn_link_triples, export_descript
 from scograph.exports.model import load_documents, oxigraph_select
 from scograph.jsonld import jsonld_context
 from scograph.namespaces import PREFIXES, graph_iri
-from scograph.pool import return_free_memory, stage_pool, worker_pool
+from scograph.pool import return_free_memory, spawned_worker, stage_pool, worker_pool
 from scograph.progress import Progress
-from scograph.search.indexer import SEARCH_INDEX, write_index
+from scograph.search.indexer import SEARCH_INDEX, write_store_index
 from scograph.release import CURRENT, MANIFEST, RELEASES, STORE_DIR, Release
 from scograph.sources import SourceError, SourceSet, load_source_set, parse_turtle_file, turtle_files
 from scograph.validate import ShapesError, ValidationOutcome
@@ -450,32 +450,33 @@ def _write_release(
     def record_file(name: str, media_type: str, triples: int | None, description: str) -> None:
         record(dumps.file_entry(out / name), media_type, triples, description)
 
-    def search_index(store: ox.Store) -> dict:
-        # The index is not a dump, so it is listed apart (manifest "search"), not in
-        # SHA256SUMS/VoID, which describe the data's distributions.
-        return write_index(store, out / SEARCH_INDEX, base)
+    # The search index is read from the store as soon as it is loaded, by a process of its
+    # own, beside the dump jobs. It is not a dump, so it is listed apart (manifest "search"),
+    # not in SHA256SUMS/VoID, which describe the data's distributions.
+    with spawned_worker() as indexer:
+        def search_index() -> dict:
+            return indexer.submit(write_store_index, out / STORE_DIR, out / SEARCH_INDEX, base).result()
 
-    with stage_pool() as pool:  # dump writers; they exit with the phase (and their memory with them)
-        with progress.phase("dumps and store", total=len(DUMP_FORMATS) + 1, unit="files") as phase:
-            # The search index is read from the store in its loader thread, beside the dump jobs.
-            entries, loaded, indexed = dumps.write_dumps(out, quads, base, prefixes, STORE_DIR, pool,
-                                                         on_done=lambda _name: phase.advance(), after_load=search_index)
-            if loaded != quad_count:
-                raise BuildError(f"store holds {loaded} quads, expected {quad_count}")
-            formats = {fmt.filename: fmt for fmt in DUMP_FORMATS}
-            for entry in entries:
-                fmt = formats.get(entry.name) or formats[entry.name.removesuffix(".gz")]
-                count = quad_count if fmt.quads else triple_count
-                if entry.name in formats:
-                    record(entry, fmt.media_type, count, fmt.description)
-                else:
-                    record(entry, "application/gzip", count, fmt.description + " (gzip)")
-            phase.summary = f"{len(DUMP_FORMATS)} formats and gzips; store of {loaded:,} quads"
-    return_free_memory()  # what the dump workers' results and the store's loading left behind
+        with stage_pool() as pool:  # dump writers; they exit with the phase (and their memory with them)
+            with progress.phase("dumps and store", total=len(DUMP_FORMATS) + 1, unit="files") as phase:
+                entries, loaded, indexed = dumps.write_dumps(out, quads, base, prefixes, STORE_DIR, pool,
+                                                             on_done=lambda _name: phase.advance(), after_load=search_index)
+                if loaded != quad_count:
+                    raise BuildError(f"store holds {loaded} quads, expected {quad_count}")
+                formats = {fmt.filename: fmt for fmt in DUMP_FORMATS}
+                for entry in entries:
+                    fmt = formats.get(entry.name) or formats[entry.name.removesuffix(".gz")]
+                    count = quad_count if fmt.quads else triple_count
+                    if entry.name in formats:
+                        record(entry, fmt.media_type, count, fmt.description)
+                    else:
+                        record(entry, "application/gzip", count, fmt.description + " (gzip)")
+                phase.summary = f"{len(DUMP_FORMATS)} formats and gzips; store of {loaded:,} quads"
+        return_free_memory()  # what the dump workers' results and the store's loading left behind
 
-    with progress.phase("search index") as phase:
-        search = indexed.result()  # written beside the dumps; here only what is left of it
-        phase.summary = f"{search['resources']:,} resources, {search['rows']:,} text rows"
+        with progress.phase("search index") as phase:
+            search = indexed.result()  # written beside the dumps; here only what is left of it
+            phase.summary = f"{search['resources']:,} resources, {search['rows']:,} text rows"
 
     with progress.phase("sources and exports", total=len(prepared.exports), unit="files") as phase:
         for text in primary_source_files(settings):

@@ -11,7 +11,7 @@ those two files with Oxigraph's streaming parsers:
 
 - one job per format (Turtle, RDF/XML, TriG; gzip of N-Triples and N-Quads);
 - the store's bulk load (in a thread of the parent: see ``write_dumps``), and then
-  whatever reads the store (the search index), in the same thread;
+  whatever reads the store (the search index, in a process of its own), started by that thread;
 - JSON-LD, compacted in chunks of subjects (rdflib, the slow part), one job a
   chunk, written in order by the parent, which gzips it as it writes.
 
@@ -159,22 +159,22 @@ def _serialize_job(source: Path, source_format: str, fmt_name: str, target: Path
     return _gzip_job(target)
 
 
-def _load_store(nquads: Path, store_path: Path, loaded: Future, after_load: Callable[[ox.Store], object] | None):
-    """Bulk-load the store, set ``loaded`` to its quad count, then return ``after_load(store)``
-    (the build's search index, read from the store while the dumps are still being written)."""
+def _load_store(nquads: Path, store_path: Path, loaded: Future, after_load: Callable[[], object] | None):
+    """Bulk-load the store, close it, set ``loaded`` to its quad count, then return
+    ``after_load()`` (the build's search index, read from the store while the dumps are
+    still being written)."""
     try:
         store = ox.Store(str(store_path))
         store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
         store.flush()
         store.optimize()
-        loaded.set_result(len(store))
+        count = len(store)
+        del store  # closes RocksDB: before the directory is renamed, and for readers in other processes
     except BaseException as exc:
         loaded.set_exception(exc)
         raise
-    try:
-        return after_load(store) if after_load is not None else None
-    finally:
-        del store  # closes RocksDB before the directory is renamed
+    loaded.set_result(count)
+    return after_load() if after_load is not None else None
 
 
 def _jsonld_job(chunk: bytes, base_iri: str) -> list[str]:
@@ -215,12 +215,12 @@ def write_dumps(
     store_dir: str,
     pool: Executor,
     on_done: Callable[[str], None] = lambda _name: None,
-    after_load: Callable[[ox.Store], object] | None = None,
+    after_load: Callable[[], object] | None = None,
 ) -> tuple[list[FileEntry], int, Future]:
     """Write every dump format (and its gzip) and load the store; return the files in
     ``DUMP_FORMATS`` order (each followed by its gzip), the quads the store holds, and a
-    future of ``after_load(store)``, called in the store's thread once it is loaded (it may
-    still run when this returns; the store is closed when it ends).
+    future of ``after_load()``, called in the store's thread once the store is loaded and
+    closed (it may still run when this returns).
 
     ``quads`` is emptied once ``scograph.nq`` and ``scograph.nt`` are written: what
     follows reads those files, and the lines' memory is the dumps' and the store's.
@@ -270,8 +270,8 @@ def write_dumps(
         while window:
             nodes = window.popleft().result()
             window.extend(itertools.islice(chunks, 1))
-            for node in nodes:
-                write(("\n  " if first else ",\n  ") + node)
+            if nodes:  # a write a chunk, not a node: each write lets go of the GIL and waits for it back
+                write(("\n  " if first else ",\n  ") + ",\n  ".join(nodes))
                 first = False
         write(jsonld_footer())
     on_done("jsonld")
