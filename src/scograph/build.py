@@ -453,13 +453,17 @@ def _write_release(
     # The search index is read from the store as soon as it is loaded, by a process of its
     # own, beside the dump jobs. It is not a dump, so it is listed apart (manifest "search"),
     # not in SHA256SUMS/VoID, which describe the data's distributions.
-    with spawned_worker() as indexer:
-        def search_index() -> dict:
-            return indexer.submit(write_store_index, out / STORE_DIR, out / SEARCH_INDEX, base).result()
+    with contextlib.ExitStack() as indexer_running:
+        with progress.phase("dumps and store", total=len(DUMP_FORMATS) + 1, unit="files") as phase:
+            dumps.write_line_files(out, quads)  # before the fork: then the lines' memory is free for good
+            with stage_pool() as pool:  # dump writers; they exit with the phase (and their memory with them)
+                # Spawned after the fork, so that no thread of its pool is running when the workers are forked.
+                indexer = indexer_running.enter_context(spawned_worker())
 
-        with stage_pool() as pool:  # dump writers; they exit with the phase (and their memory with them)
-            with progress.phase("dumps and store", total=len(DUMP_FORMATS) + 1, unit="files") as phase:
-                entries, loaded, indexed = dumps.write_dumps(out, quads, base, prefixes, STORE_DIR, pool,
+                def search_index() -> dict:
+                    return indexer.submit(write_store_index, out / STORE_DIR, out / SEARCH_INDEX, base).result()
+
+                entries, loaded, indexed = dumps.write_dumps(out, base, prefixes, STORE_DIR, pool,
                                                              on_done=lambda _name: phase.advance(), after_load=search_index)
                 if loaded != quad_count:
                     raise BuildError(f"store holds {loaded} quads, expected {quad_count}")

@@ -207,9 +207,21 @@ def _subject_chunks(lines: Iterable[bytes], subjects_per_chunk: int) -> Iterator
         yield b"".join(chunk)
 
 
+def write_line_files(out: Path, quads: CanonicalQuads) -> None:
+    """Write ``scograph.nq`` and ``scograph.nt`` from the sorted lines, then empty ``quads``
+    and hand the lines' memory back: every other dump is made from these two files.
+
+    Called before the dump workers are forked: lines freed after the fork would stay in
+    the workers' copies of this process's pages.
+    """
+    _write_lines(out / _format("nq").filename, quads.lines, b"\n")
+    _write_lines(out / _format("nt").filename, quads.triples, b" .\n")
+    quads.lines, quads.triples = [], []
+    return_free_memory()
+
+
 def write_dumps(
     out: Path,
-    quads: CanonicalQuads,
     base_iri: str,
     prefixes: dict[str, str],
     store_dir: str,
@@ -217,20 +229,14 @@ def write_dumps(
     on_done: Callable[[str], None] = lambda _name: None,
     after_load: Callable[[], object] | None = None,
 ) -> tuple[list[FileEntry], int, Future]:
-    """Write every dump format (and its gzip) and load the store; return the files in
-    ``DUMP_FORMATS`` order (each followed by its gzip), the quads the store holds, and a
-    future of ``after_load()``, called in the store's thread once the store is loaded and
-    closed (it may still run when this returns).
+    """Write every other dump format (and its gzip) from the files ``write_line_files`` wrote,
+    and load the store; return the files in ``DUMP_FORMATS`` order (each followed by its
+    gzip), the quads the store holds, and a future of ``after_load()``, called in the store's
+    thread once the store is loaded and closed (it may still run when this returns).
 
-    ``quads`` is emptied once ``scograph.nq`` and ``scograph.nt`` are written: what
-    follows reads those files, and the lines' memory is the dumps' and the store's.
     ``on_done`` is called with each format's name (and "store") as it is finished.
     """
     nquads, ntriples = out / _format("nq").filename, out / _format("nt").filename
-    _write_lines(nquads, quads.lines, b"\n")
-    _write_lines(ntriples, quads.triples, b" .\n")
-    quads.lines, quads.triples = [], []
-    return_free_memory()
 
     jobs: dict[str, Future] = {}
     # The store loads in a thread of this process (Oxigraph releases the GIL while it
