@@ -3,7 +3,8 @@
 The validation workers are forked before the sources are read, so each starts
 small, and exit when validation ends, so what their jobs allocated is freed;
 the dump writers are forked after, sharing the parent's pages without
-touching them (their inputs are files and small arguments).
+touching them (their inputs are files and small arguments). The search indexer,
+which opens the release store, is spawned instead (``spawned_worker``).
 """
 
 from __future__ import annotations
