@@ -504,7 +504,7 @@ def _write_release(
 
         with progress.phase("search index") as phase:
             search = indexed.result()  # written beside the dumps; here only what is left of it
-            phase.summary = f"{search['resources']:,} resources, {search['rows']:,} text rows"
+            phase.summary = f"{search['resources']:,} resources, {search['rows']:,} text rows; written beside the dumps"
 
     with progress.phase("sources and exports", total=len(prepared.exports), unit="files") as phase:
         for text in primary_source_files(settings):
@@ -517,7 +517,7 @@ def _write_release(
         for export in prepared.exports:  # written while the workers validated
             record(export.entry, export.media_type, None, export.description)
             phase.advance()
-        phase.summary = f"{len(prepared.exports)} export files for {len(prepared.digests)} document(s)"
+        phase.summary = f"{len(prepared.exports)} export files for {len(prepared.digests)} document(s), written during validation"
 
     with progress.phase("description and report") as phase:
         report_triples = write_canonical_turtle(_report_triples(outcome), out / "validation-report.ttl", prefixes)
