@@ -22,6 +22,13 @@ def _run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return done
 
 
+def test_build_pieces_times_each_piece_of_the_validate_phase(tmp_path):
+    _run("-m", "scograph", "synthetic", "--triples", "3000", "--out", str(tmp_path / "src"))
+    done = _run(str(BENCHMARKS / "build_pieces.py"), str(tmp_path / "src"))
+    for piece in ("load_documents", "description_triples (VoID)", "write_exports", "canonical_quads"):
+        assert any(line.startswith(piece) and "CPU" in line for line in done.stdout.splitlines()), done.stdout
+
+
 def test_scale_benchmark_measures_build_and_both_query_sets_on_both_stores(tmp_path):
     out = tmp_path / "scale.json"
     _run(str(BENCHMARKS / "scale_bench.py"), "--sizes", "3000", "--repeats", "2", "--workdir", str(tmp_path / "work"), "--out", str(out))

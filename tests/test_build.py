@@ -108,6 +108,55 @@ def test_void_description_counts_and_links(release):
     assert list(void.objects(dataset, VOID.exampleResource))
 
 
+def test_void_statistics_and_partitions_count_what_the_dumps_hold(release):
+    """The description counts the content once and only its own triples each round: every
+    figure equals a count over the N-Quads dump (statistics: all graphs; partitions: all but
+    the description's)."""
+    void = rdflib.Graph().parse(release.path / "void.ttl")
+    VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
+    dataset = rdflib.URIRef(release.base_iri + "dataset")
+    quads = list(ox.parse(path=str(release.path / "scograph.nq")))
+    union = {q.triple for q in quads}
+    rdf_type = str(rdflib.RDF.type)
+    assert int(void.value(dataset, VOID.distinctSubjects)) == len({t.subject for t in union})
+    assert int(void.value(dataset, VOID.properties)) == len({t.predicate for t in union})
+    assert int(void.value(dataset, VOID.classes)) == len({t.object for t in union if t.predicate.value == rdf_type})
+    content = {q.triple for q in quads if q.graph_name.value != release.base_iri + "graph/description"}
+    classes = {
+        str(void.value(p, VOID["class"])): int(void.value(p, VOID.entities)) for p in void.objects(dataset, VOID.classPartition)
+    }
+    members: dict[str, set] = {}
+    for t in content:
+        if t.predicate.value == rdf_type:
+            members.setdefault(t.object.value, set()).add(t.subject)
+    assert classes == {cls: len(subjects) for cls, subjects in members.items()}
+    properties = {
+        str(void.value(p, VOID.property)): int(void.value(p, VOID.triples)) for p in void.objects(dataset, VOID.propertyPartition)
+    }
+    per_property: dict[str, int] = {}
+    for t in content:
+        per_property[t.predicate.value] = per_property.get(t.predicate.value, 0) + 1
+    assert properties == per_property
+
+
+def test_export_files_written_during_validation_equal_exports_made_from_the_release(release):
+    """The build writes the exports from the parsed sources while the workers validate; the
+    same files made afresh from the release's own data and ontology graphs (canonical blank
+    nodes, as the web app reads them) have the same bytes, and the manifest's digests agree."""
+    from scograph.exports.files import export_files
+    from scograph.exports.model import load_documents, oxigraph_select
+
+    graphs = {release.base_iri + "graph/data", release.base_iri + "graph/ontology"}
+    triples = [q.triple for q in ox.parse(path=str(release.path / "scograph.nq")) if q.graph_name.value in graphs]
+    documents = load_documents(oxigraph_select(triples), release.base_iri)
+    exports = export_files(documents, release.base_iri, release.version)
+    listed = {f.name for f in release.files}
+    assert len(exports) > 6 and {e.name for e in exports} <= listed
+    for export in exports:
+        assert (release.path / export.name).read_bytes() == export.content(), export.name
+    assert release.manifest["documents"] == {doc.iri: doc.digest() for doc in documents}
+
+
 def test_store_holds_the_nquads(release, store):
     count = store.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")[0]["n"]
     assert int(count) == release.manifest["quads"]

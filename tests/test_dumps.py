@@ -41,6 +41,22 @@ def test_sorted_lines_are_in_the_order_of_sorted_quads():
     assert got.graph_counts == {g: sum(1 for q in reference if q.graph_name.value == g) for g in graphs}
 
 
+def test_canonical_turtle_has_the_bytes_of_canonicalising_every_triple(tmp_path):
+    """void.ttl and validation-report.ttl canonicalise only the triples with blank nodes and
+    sort the rest as lines: same labels, order and bytes as the whole graph canonicalised."""
+    from scograph.build import write_canonical_turtle
+
+    graphs = _tricky_graphs()
+    triples = [t for g in graphs.values() for t in g] + [ox.Triple(B("y"), N("http://example.org/p"), B("x1"))]
+    prefixes = {"ex": "http://example.org/"}
+    reference = canonical_quad_objects(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
+    count = write_canonical_turtle(triples, tmp_path / "g.ttl", prefixes)
+    assert count == len(reference) < len(triples)  # duplicates counted once
+    assert (tmp_path / "g.ttl").read_bytes() == ox.serialize(
+        [q.triple for q in reference], format=ox.RdfFormat.TURTLE, prefixes=prefixes
+    )
+
+
 @pytest.fixture(scope="module")
 def reference(release):
     """The release's quads and triples as the one-process writer held them: ox objects, sorted."""

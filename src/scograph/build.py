@@ -36,12 +36,12 @@ from scograph.description import (
 )
 from scograph import dumps
 from scograph.exports.files import ExportFile, akn_link_triples, export_description_triples, export_files
-from scograph.exports.model import Document, load_documents, oxigraph_select
+from scograph.exports.model import load_documents, oxigraph_select
 from scograph.jsonld import jsonld_context
 from scograph.namespaces import PREFIXES, graph_iri
-from scograph.pool import return_free_memory, stage_pool, worker_pool
+from scograph.pool import return_free_memory, spawned_worker, stage_pool, worker_pool
 from scograph.progress import Progress
-from scograph.search.indexer import SEARCH_INDEX, write_index
+from scograph.search.indexer import SEARCH_INDEX, write_store_index
 from scograph.release import CURRENT, MANIFEST, RELEASES, STORE_DIR, Release
 from scograph.sources import SourceError, SourceSet, load_source_set, parse_turtle_file, turtle_files
 from scograph.validate import ShapesError, ValidationOutcome
@@ -153,6 +153,30 @@ def canonical_quads(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
     dataset = ox.Dataset(quads)
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
     return sorted(dataset, key=lambda q: (_term_key(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
+
+
+def write_canonical_turtle(triples: Iterable[ox.Triple], path: Path, prefixes: dict[str, str]) -> int:
+    """Write one graph as Turtle, blank nodes renamed by RDFC-1.0 and triples sorted (the bytes of
+    ``canonical_quads`` serialised); return how many distinct triples it holds.
+
+    As in ``dumps.canonical_quads``, only the triples with a blank node go through the
+    canonicaliser and the rest are sorted as N-Triples lines: the description at 1M
+    triples holds ~300k triples, of which ~5 % have blank nodes (checksums, partitions).
+    """
+    with_blank_nodes = ox.Dataset()
+    plain: list[ox.Triple] = []
+    for t in triples:
+        if isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode):
+            with_blank_nodes.add(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()))
+        else:
+            plain.append(t)
+    with_blank_nodes.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    # Default-graph N-Quads lines are N-Triples lines.
+    body = (ox.serialize(plain, format=ox.RdfFormat.N_TRIPLES) or b"") + (ox.serialize(with_blank_nodes, format=ox.RdfFormat.N_QUADS) or b"")
+    lines = sorted(set(body.splitlines()))
+    sorted_triples = ox.parse(b"".join(line + b"\n" for line in lines), format=ox.RdfFormat.N_TRIPLES)
+    ox.serialize(sorted_triples, str(path), format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+    return len(lines)
 
 
 def primary_source_files(settings: Settings) -> tuple[Path, ...]:
@@ -273,56 +297,58 @@ def _build(settings: Settings, *, force: bool, progress: Progress) -> Release:
     phases that write files (where new outputs hook in)."""
     build_dir = Path(settings.build_dir)
     with _build_lock(build_dir):
-        with stage_pool() as pool:  # validation workers, forked while this process is still small
-            remove_stale_leftovers(build_dir, progress.note)
-            try:
-                files = source_file_count(settings)
-                with progress.phase("read sources", total=files, unit="files") as phase:
-                    sources = load_sources(settings, on_file=phase.advance)
-                    phase.summary = f"{phase.done} files, {_triple_count(sources):,} triples"
-            except SourceError as exc:
-                raise BuildError(str(exc)) from None
-            checksums = source_checksums(sources, settings)
-            version = _release_version(checksums, settings)
-            releases = build_dir / RELEASES
-            final = releases / version
-            # A release from before the search index existed is rebuilt rather than reused.
-            rebuild = force or not (
-                final.is_dir() and (final / MANIFEST).is_file() and Release.open(final).search_index_path is not None
-            )
-            with progress.phase("validate", total=len(sources.data.triples), unit="triples") as phase:
-                try:
-                    finish_validation = start_validation(sources, pool=pool, on_progress=phase.advance)
-                    # While the workers validate, this process canonicalises what a release needs.
-                    try:
-                        release_quads = _release_quads(sources, checksums, settings, version, build_dir) if rebuild else None
-                    except Exception:
-                        # The exports read data not yet validated: if it is invalid, the report says why.
-                        _releasable_or_raise(finish_validation())
-                        raise
-                    outcome = finish_validation()
-                except ShapesError as exc:
-                    raise BuildError(str(exc)) from None
-                _releasable_or_raise(outcome)
-                phase.summary = f"{len(sources.data.triples):,} triples; {len(outcome.warnings)} warning(s), no violation"
-                if release_quads is not None:
-                    phase.summary += f"; {len(release_quads[0].lines):,} quads canonicalised meanwhile"
-        # The validation workers have exited (their memory is the system's again); the
-        # parsed sources are not needed any more either: the quads are canonical lines now.
-        del sources, finish_validation
-        return_free_memory()
-        if release_quads is None:
-            progress.note(f"release {version} is already built")
-            _switch_current(build_dir, version)
-            return Release.open(final)
-
-        releases.mkdir(parents=True, exist_ok=True)
-        staging = releases / f".staging-{version}-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir()
+        staging: Path | None = None
         try:
-            with stage_pool() as pool:  # dump writers
-                _write_release(staging, *release_quads, outcome, settings, version, pool, progress)
+            with stage_pool() as pool:  # validation workers, forked while this process is still small
+                remove_stale_leftovers(build_dir, progress.note)
+                try:
+                    files = source_file_count(settings)
+                    with progress.phase("read sources", total=files, unit="files") as phase:
+                        sources = load_sources(settings, on_file=phase.advance)
+                        phase.summary = f"{phase.done} files, {_triple_count(sources):,} triples"
+                except SourceError as exc:
+                    raise BuildError(str(exc)) from None
+                checksums = source_checksums(sources, settings)
+                version = _release_version(checksums, settings)
+                releases = build_dir / RELEASES
+                final = releases / version
+                # A release from before the search index existed is rebuilt rather than reused.
+                rebuild = force or not (
+                    final.is_dir() and (final / MANIFEST).is_file() and Release.open(final).search_index_path is not None
+                )
+                if rebuild:
+                    # Made now: the export files are written into it while the workers validate.
+                    releases.mkdir(parents=True, exist_ok=True)
+                    staging = releases / f".staging-{version}-{os.getpid()}"
+                    shutil.rmtree(staging, ignore_errors=True)
+                    staging.mkdir()
+                with progress.phase("validate", total=len(sources.data.triples), unit="triples") as phase:
+                    try:
+                        finish_validation = start_validation(sources, pool=pool, on_progress=phase.advance)
+                        # While the workers validate, this process canonicalises what a release needs.
+                        try:
+                            prepared = _prepare_release(sources, checksums, settings, version, build_dir, staging) if staging else None
+                        except Exception:
+                            # The exports read data not yet validated: if it is invalid, the report says why.
+                            _releasable_or_raise(finish_validation())
+                            raise
+                        outcome = finish_validation()
+                    except ShapesError as exc:
+                        raise BuildError(str(exc)) from None
+                    _releasable_or_raise(outcome)
+                    phase.summary = f"{len(sources.data.triples):,} triples; {len(outcome.warnings)} warning(s), no violation"
+                    if prepared is not None:
+                        phase.summary += f"; {prepared.quads.quad_count:,} quads canonicalised meanwhile"
+            # The validation workers have exited (their memory is the system's again); the
+            # parsed sources are not needed any more either: the quads are canonical lines now.
+            del sources, finish_validation
+            return_free_memory()
+            if prepared is None:
+                progress.note(f"release {version} is already built")
+                _switch_current(build_dir, version)
+                return Release.open(final)
+
+            _write_release(staging, prepared, outcome, settings, version, progress)
             if final.exists():
                 # Same version rebuilt with --force: move the old one aside first.
                 trash = releases / f".old-{version}-{os.getpid()}"
@@ -332,7 +358,8 @@ def _build(settings: Settings, *, force: bool, progress: Progress) -> Release:
             else:
                 os.replace(staging, final)
         except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
             raise
         _switch_current(build_dir, version)
         return Release.open(final)
@@ -348,11 +375,46 @@ def _triple_count(sources: LoadedSources) -> int:
     return len(sources.ontology.triples) + len(sources.data.triples) + len(sources.record.triples)
 
 
-def _release_quads(
-    sources: LoadedSources, checksums: list[SourceChecksum], settings: Settings, version: str, scratch: Path
-) -> tuple[dumps.CanonicalQuads, list[ox.Triple], list[Document], list[ExportFile]]:
+@dataclass(frozen=True)
+class WrittenExport:
+    """An export file already in the staging directory, as the manifest will list it."""
+
+    entry: dumps.FileEntry
+    media_type: str
+    description: str
+
+
+@dataclass
+class PreparedRelease:
+    """What the validate phase makes beside the workers: everything the writing phases need
+    but the parsed sources and the documents (freed before the dumps)."""
+
+    quads: dumps.CanonicalQuads
+    description_graph: list[ox.Triple]
+    exports: list[WrittenExport]
+    #: Per document IRI, the digest of what the exports say about it (manifest "documents").
+    digests: dict[str, str]
+
+
+def write_exports(out: Path, exports: list[ExportFile]) -> list[WrittenExport]:
+    """Write each export file into ``out``; its size and SHA-256 come from the bytes written."""
+    written = []
+    for export in exports:
+        try:
+            content = export.content()
+        except ValueError as exc:  # e.g. an example query SHACL cannot describe: one sentence naming the file
+            raise BuildError(f"{export.name} could not be written: {exc}") from None
+        (out / export.name).write_bytes(content)
+        entry = dumps.FileEntry(export.name, len(content), hashlib.sha256(content).hexdigest())
+        written.append(WrittenExport(entry, export.media_type, export.description))
+    return written
+
+
+def _prepare_release(
+    sources: LoadedSources, checksums: list[SourceChecksum], settings: Settings, version: str, scratch: Path, out: Path
+) -> PreparedRelease:
     """Every quad of the release, canonical and sorted, the description graph's triples,
-    and the documents and export files read from the data graph (the description lists them)."""
+    and the export files (written into ``out``) read from the data graph (the description lists them)."""
     base = settings.base_iri
     graphs: dict[str, list[ox.Triple]] = {
         graph_iri(base, "ontology"): list(sources.ontology.triples),
@@ -368,31 +430,32 @@ def _release_quads(
         graphs, settings, version, description,
         record=list(sources.record.triples) + export_description_triples(exports, base) + akn_link_triples(documents, base),
     )
-    return dumps.canonical_quads(graphs, scratch), graphs[description], documents, exports
+    written = write_exports(out, exports)
+    digests = {doc.iri: doc.digest() for doc in documents}
+    return PreparedRelease(dumps.canonical_quads(graphs, scratch), graphs[description], written, digests)
 
 
 def _write_release(
     out: Path,
-    quads: dumps.CanonicalQuads,
-    description_graph: list[ox.Triple],
-    documents: list[Document],
-    exports: list[ExportFile],
+    prepared: PreparedRelease,
     outcome: ValidationOutcome,
     settings: Settings,
     version: str,
-    pool: Executor,
     progress: Progress,
 ) -> None:
     """Write the release into ``out``, phase by phase.
 
     A new output is a new phase here: after "dumps and store" every dump file and
     the store exist in ``out`` (read ``scograph.nq`` or open the store); work that can
-    run beside the others goes to ``pool`` (a job per process, like ``dumps.write_dumps``).
+    run beside the dumps is a job for their pool (a job per process, like ``dumps.write_dumps``)
+    or, if it reads the store, ``write_dumps``'s ``after_load``.
     Every file the manifest lists goes through ``record``.
     """
     base = settings.base_iri
     prefixes = dict(PREFIXES)
     prefixes["id"] = base + "id/"
+    quads = prepared.quads
+    graph_counts, quad_count, triple_count = quads.graph_counts, quads.quad_count, quads.triple_count
 
     files: list[dict] = []
 
@@ -411,31 +474,39 @@ def _write_release(
     def record_file(name: str, media_type: str, triples: int | None, description: str) -> None:
         record(dumps.file_entry(out / name), media_type, triples, description)
 
-    with progress.phase("dumps and store", total=len(DUMP_FORMATS) + 1, unit="files") as phase:
-        entries, loaded = dumps.write_dumps(out, quads, base, prefixes, STORE_DIR, pool,
-                                            on_done=lambda _name: phase.advance())
-        if loaded != len(quads.lines):
-            raise BuildError(f"store holds {loaded} quads, expected {len(quads.lines)}")
-        formats = {fmt.filename: fmt for fmt in DUMP_FORMATS}
-        for entry in entries:
-            fmt = formats.get(entry.name) or formats[entry.name.removesuffix(".gz")]
-            count = len(quads.lines) if fmt.quads else len(quads.triples)
-            if entry.name in formats:
-                record(entry, fmt.media_type, count, fmt.description)
-            else:
-                record(entry, "application/gzip", count, fmt.description + " (gzip)")
-        phase.summary = f"{len(DUMP_FORMATS)} formats and gzips; store of {loaded:,} quads"
-    graph_counts, quad_count, triple_count = quads.graph_counts, len(quads.lines), len(quads.triples)
+    # The search index is read from the store as soon as it is loaded, by a process of its
+    # own, beside the dump jobs. It is not a dump, so it is listed apart (manifest "search"),
+    # not in SHA256SUMS/VoID, which describe the data's distributions.
+    with contextlib.ExitStack() as indexer_running:
+        with progress.phase("dumps and store", total=len(DUMP_FORMATS) + 1, unit="files") as phase:
+            dumps.write_line_files(out, quads)  # before the fork: then the lines' memory is free for good
+            with stage_pool() as pool:  # dump writers; they exit with the phase (and their memory with them)
+                # Spawned after the fork, so that no thread of its pool is running when the workers are forked.
+                indexer = indexer_running.enter_context(spawned_worker())
 
-    with progress.phase("search index") as phase:
-        # Read from the store write_dumps loaded (and closed). The index is not a dump, so it is
-        # listed apart (manifest "search"), not in SHA256SUMS/VoID, which describe the data's distributions.
-        store = ox.Store.read_only(str(out / STORE_DIR))
-        search = write_index(store, out / SEARCH_INDEX, base)
-        del store  # closes RocksDB before the directory is renamed
-        phase.summary = f"{search['resources']:,} resources, {search['rows']:,} text rows"
+                def search_index() -> dict:
+                    return indexer.submit(write_store_index, out / STORE_DIR, out / SEARCH_INDEX, base).result()
 
-    with progress.phase("sources and exports", total=len(exports), unit="files") as phase:
+                entries, loaded, indexed = dumps.write_dumps(out, base, prefixes, STORE_DIR, pool,
+                                                             on_done=lambda _name: phase.advance(), after_load=search_index)
+                if loaded != quad_count:
+                    raise BuildError(f"store holds {loaded} quads, expected {quad_count}")
+                formats = {fmt.filename: fmt for fmt in DUMP_FORMATS}
+                for entry in entries:
+                    fmt = formats.get(entry.name) or formats[entry.name.removesuffix(".gz")]
+                    count = quad_count if fmt.quads else triple_count
+                    if entry.name in formats:
+                        record(entry, fmt.media_type, count, fmt.description)
+                    else:
+                        record(entry, "application/gzip", count, fmt.description + " (gzip)")
+                phase.summary = f"{len(DUMP_FORMATS)} formats and gzips; store of {loaded:,} quads"
+        return_free_memory()  # what the dump workers' results and the store's loading left behind
+
+        with progress.phase("search index") as phase:
+            search = indexed.result()  # written beside the dumps; here only what is left of it
+            phase.summary = f"{search['resources']:,} resources, {search['rows']:,} text rows; written beside the dumps"
+
+    with progress.phase("sources and exports", total=len(prepared.exports), unit="files") as phase:
         for text in primary_source_files(settings):
             shutil.copyfile(text, out / text.name)
             record_file(text.name, PRIMARY_SOURCE_MEDIA_TYPE, None, f"Primary source text, as published (data/{PRIMARY_SOURCES}/{text.name}); the clause texts quote it")
@@ -443,33 +514,20 @@ def _write_release(
         (out / "context.jsonld").write_text(json.dumps(jsonld_context(base), indent=2, sort_keys=True) + "\n", "utf-8")
         record_file("context.jsonld", "application/ld+json", None, "JSON-LD context used by scograph.jsonld")
 
-        for export in exports:
-            try:
-                content = export.content()
-            except ValueError as exc:  # e.g. an example query SHACL cannot describe: one sentence naming the file
-                raise BuildError(f"{export.name} could not be written: {exc}") from None
-            (out / export.name).write_bytes(content)
-            record_file(export.name, export.media_type, None, export.description)
+        for export in prepared.exports:  # written while the workers validated
+            record(export.entry, export.media_type, None, export.description)
             phase.advance()
-        phase.summary = f"{len(exports)} export files for {len(documents)} document(s)"
+        phase.summary = f"{len(prepared.exports)} export files for {len(prepared.digests)} document(s), written during validation"
 
     with progress.phase("description and report") as phase:
-        report_quads = canonical_quads(
-            ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
-            for t in _report_triples(outcome)
-        )
-        ox.serialize([q.triple for q in report_quads], out / "validation-report.ttl", format=ox.RdfFormat.TURTLE, prefixes=prefixes)
-        record_file("validation-report.ttl", "text/turtle", len(report_quads), "SHACL validation report (W3C SHACL vocabulary)")
+        report_triples = write_canonical_turtle(_report_triples(outcome), out / "validation-report.ttl", prefixes)
+        record_file("validation-report.ttl", "text/turtle", report_triples, "SHACL validation report (W3C SHACL vocabulary)")
         (out / "validation-report.txt").write_text(outcome.format() + "\n", "utf-8")
         record_file("validation-report.txt", "text/plain; charset=utf-8", None, "SHACL validation report, plain text")
 
         # The stand-alone description adds what the dumps cannot say about themselves: sizes and checksums.
-        void = canonical_quads(
-            ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
-            for t in description_graph + distribution_triples(files, settings)
-        )
-        ox.serialize([q.triple for q in void], out / "void.ttl", format=ox.RdfFormat.TURTLE, prefixes=prefixes)
-        record_file("void.ttl", "text/turtle", len(void), "VoID and DCAT description of the dataset and its distributions")
+        void = write_canonical_turtle(prepared.description_graph + distribution_triples(files, settings), out / "void.ttl", prefixes)
+        record_file("void.ttl", "text/turtle", void, "VoID and DCAT description of the dataset and its distributions")
 
         (out / "SHA256SUMS").write_text("".join(f"{f['sha256']}  {f['name']}\n" for f in files), "utf-8")
 
@@ -482,7 +540,7 @@ def _write_release(
             "quads": quad_count,
             "files": files,
             # Per document, a digest of what the exports say about it: the Atom feed lists what changed.
-            "documents": {doc.iri: doc.digest() for doc in documents},
+            "documents": prepared.digests,
             "store": STORE_DIR,
             "search": {"file": SEARCH_INDEX, "bytes": (out / SEARCH_INDEX).stat().st_size,
                        "sha256": dumps.sha256_file(out / SEARCH_INDEX), **search},

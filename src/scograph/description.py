@@ -138,6 +138,8 @@ def _namespace_of(iri: str) -> str:
 #: Rounds allowed for the description's statistics to count the description itself (two suffice).
 _FIXED_POINT_ROUNDS = 8
 
+_RDF_TYPE = str(RDF.type)
+
 
 @dataclass(frozen=True)
 class _Statistics:
@@ -149,15 +151,56 @@ class _Statistics:
     objects: int
 
 
-def _statistics(triples: set[ox.Triple], base: str) -> _Statistics:
-    return _Statistics(
-        triples=len(triples),
-        entities=len({tr.subject for tr in triples if isinstance(tr.subject, ox.NamedNode) and tr.subject.value.startswith(base + "id/")}),
-        classes=len({tr.object for tr in triples if tr.predicate.value == str(RDF.type)}),
-        properties=len({tr.predicate for tr in triples}),
-        subjects=len({tr.subject for tr in triples}),
-        objects=len({tr.object for tr in triples}),
-    )
+class _Terms:
+    """The distinct triples of some graphs and the distinct terms VoID counts, read in one pass.
+
+    At 1M triples the description used to build these sets again for every count and
+    every round of its fixed point (80 s); now the content is read once, and each round
+    only looks at the description's own few thousand triples (:meth:`with_extra`).
+    """
+
+    def __init__(self, triples: set[ox.Triple], base: str):
+        self.triples = triples
+        self.entity_prefix = base + "id/"
+        self.subjects: set = set()
+        self.objects: set = set()
+        #: rdf:type object -> its subjects (classes, class partitions, root and example resources).
+        self.members: dict = {}
+        self.per_property: Counter = Counter()
+        #: (link target key, predicate IRI) -> triples linking there (VoID linksets).
+        self.links: Counter[tuple[str, str]] = Counter()
+        for tr in triples:
+            subject, predicate, obj = tr.subject, tr.predicate, tr.object
+            self.subjects.add(subject)
+            self.objects.add(obj)
+            self.per_property[predicate] += 1
+            if isinstance(obj, ox.NamedNode):
+                iri = obj.value
+                for key, _title, prefix in LINK_TARGETS:
+                    if iri.startswith(prefix):
+                        self.links[(key, predicate.value)] += 1
+            if predicate.value == _RDF_TYPE:
+                self.members.setdefault(obj, set()).add(subject)
+        self.entities = {s for s in self.subjects if isinstance(s, ox.NamedNode) and s.value.startswith(self.entity_prefix)}
+
+    def statistics(self) -> _Statistics:
+        return _Statistics(len(self.triples), len(self.entities), len(self.members), len(self.per_property),
+                           len(self.subjects), len(self.objects))
+
+    def with_extra(self, extra: Iterable[ox.Triple]) -> _Statistics:
+        """The statistics of these triples and ``extra`` together (``extra`` is small)."""
+        new = set(extra) - self.triples
+        subjects = {tr.subject for tr in new} - self.subjects
+        return _Statistics(
+            triples=len(self.triples) + len(new),
+            entities=len(self.entities) + sum(
+                1 for s in subjects if isinstance(s, ox.NamedNode) and s.value.startswith(self.entity_prefix)
+            ),
+            classes=len(self.members) + len({tr.object for tr in new if tr.predicate.value == _RDF_TYPE} - self.members.keys()),
+            properties=len(self.per_property) + len({tr.predicate for tr in new} - self.per_property.keys()),
+            subjects=len(self.subjects) + len(subjects),
+            objects=len(self.objects) + len({tr.object for tr in new} - self.objects),
+        )
 
 
 def description_triples(
@@ -179,32 +222,33 @@ def description_triples(
     """
     base = settings.base_iri
     record = list(record)
-    content = {tr for triples in graphs.values() for tr in triples}
-    stats = _statistics(content | set(record), base)
+    content = _Terms({tr for triples in graphs.values() for tr in triples}, base)
+    sizes = {name: len(set(triples)) for name, triples in graphs.items()}
+    # What the content alone decides is described once; each round adds the counts.
+    fixed = _describe_content(content, settings)
+    stats = content.with_extra(record)
     own_size = len(set(record))
     for _ in range(_FIXED_POINT_ROUNDS):
-        out = record + _describe(graphs, settings, version, description_graph, stats, own_size)
-        new_stats, new_size = _statistics(content | set(out), base), len(set(out))
+        out = record + _describe_counts(settings, version, description_graph, sizes, stats, own_size) + fixed
+        new_stats, new_size = content.with_extra(out), len(set(out))
         if (new_stats, new_size) == (stats, own_size):
             return out
         stats, own_size = new_stats, new_size
     raise RuntimeError("the dataset description's statistics did not settle")  # pragma: no cover
 
 
-def _describe(
-    graphs: dict[str, list[ox.Triple]],
+def _describe_counts(
     settings: "Settings",
     version: str,
     description_graph: str,
+    sizes: dict[str, int],
     stats: _Statistics,
     own_size: int,
 ) -> list[ox.Triple]:
+    """The dataset's statistics and its subsets (the graphs), with their sizes."""
     base = settings.base_iri
     ds = dataset_iri(base)
     t = ox.Triple
-    all_triples = {tr for triples in graphs.values() for tr in triples}
-    classes = {tr.object for tr in all_triples if tr.predicate.value == str(RDF.type)}
-    properties = {tr.predicate for tr in all_triples}
     out = [
         t(ds, _N(str(RDF.type)), _N(str(VOID.Dataset))),
         t(ds, _N(str(RDF.type)), _N(str(DCAT.Dataset))),
@@ -223,8 +267,7 @@ def _describe(
         t(ds, _N(str(VOID.feature)), _N("http://www.w3.org/ns/formats/JSON-LD")),
         t(ds, _N(str(VOID.feature)), _N("http://www.w3.org/ns/formats/RDF_XML")),
     ]
-    sizes = {name: len(set(triples)) for name, triples in graphs.items()}
-    sizes[description_graph] = own_size
+    sizes = {**sizes, description_graph: own_size}
     for name, size in sizes.items():
         subset = _N(name)
         out += [
@@ -233,22 +276,26 @@ def _describe(
             t(subset, _N(str(RDFS.label)), ox.Literal(f"{name.rsplit('/', 1)[-1]} graph", language="en")),
             t(subset, _N(str(VOID.triples)), _int(size)),
         ]
+    return out
+
+
+def _describe_content(content: _Terms, settings: "Settings") -> list[ox.Triple]:
+    """Vocabularies, partitions, linksets, root and example resources and dumps: from the content only."""
+    base = settings.base_iri
+    ds = dataset_iri(base)
+    t = ox.Triple
+    out: list[ox.Triple] = []
+    classes, properties = content.members.keys(), content.per_property.keys()
     for vocabulary in sorted({_namespace_of(p.value) for p in properties} | {_namespace_of(c.value) for c in classes if isinstance(c, ox.NamedNode)}):
         if vocabulary.startswith(base) and not vocabulary.startswith(str(SCOG)):
             continue
         out.append(t(ds, _N(str(VOID.vocabulary)), _N(vocabulary)))
 
-    out += partition_triples(ds, all_triples)
+    out += partition_triples(ds, content.members, content.per_property)
 
     # Linksets: one per (target, predicate) with the number of links.
-    links: Counter[tuple[str, str]] = Counter()
-    for tr in all_triples:
-        if isinstance(tr.object, ox.NamedNode):
-            for key, _title, prefix in LINK_TARGETS:
-                if tr.object.value.startswith(prefix):
-                    links[(key, tr.predicate.value)] += 1
     targets = {key: (title, prefix) for key, title, prefix in LINK_TARGETS}
-    for (key, predicate), count in sorted(links.items()):
+    for (key, predicate), count in sorted(content.links.items()):
         title, prefix = targets[key]
         target = _N(f"{base}dataset/target/{key}")
         linkset = _N(f"{base}dataset/linkset/{key}/{_namespace_local(predicate)}")
@@ -264,13 +311,12 @@ def _describe(
             t(target, _N(str(VOID.uriSpace)), _lit(prefix)),
         ]
 
-    for root in sorted({tr.subject for tr in all_triples if tr.predicate.value == str(RDF.type) and tr.object.value in _ROOT_CLASSES}, key=str):
+    def instances(classes: set[str]) -> list:
+        return sorted({s for cls, subjects in content.members.items() if cls.value in classes for s in subjects}, key=str)
+
+    for root in instances(_ROOT_CLASSES):
         out.append(t(ds, _N(str(VOID.rootResource)), root))
-    examples = sorted(
-        {tr.subject for tr in all_triples if tr.predicate.value == str(RDF.type) and tr.object.value in _EXAMPLE_CLASSES},
-        key=str,
-    )
-    for example in examples[:12]:
+    for example in instances(_EXAMPLE_CLASSES)[:12]:
         out.append(t(ds, _N(str(VOID.exampleResource)), example))
 
     for fmt in DUMP_FORMATS:
@@ -279,19 +325,15 @@ def _describe(
     return out
 
 
-def partition_triples(ds: ox.NamedNode, triples: set[ox.Triple]) -> list[ox.Triple]:
-    """VoID class partitions (entities per class) and property partitions (triples per property).
+def partition_triples(ds: ox.NamedNode, members: dict, per_property: Counter) -> list[ox.Triple]:
+    """VoID class partitions (entities per class: ``members`` maps a class to its instances)
+    and property partitions (triples per property).
 
     Query editors use them to offer the classes and properties a dataset really
     uses. Partitions are blank nodes labelled by what they count; RDFC-1.0 gives
     them canonical names in the dumps.
     """
     t = ox.Triple
-    members: dict[ox.Term, set] = {}
-    for tr in triples:
-        if tr.predicate.value == str(RDF.type):
-            members.setdefault(tr.object, set()).add(tr.subject)
-    per_property = Counter(tr.predicate for tr in triples)
     out: list[ox.Triple] = []
     for cls in sorted(members, key=str):
         node = ox.BlankNode("k" + hashlib.sha1(("class " + str(cls)).encode()).hexdigest()[:16])

@@ -10,7 +10,8 @@ that separates it from the next term. It writes ``scograph.nq`` and
 those two files with Oxigraph's streaming parsers:
 
 - one job per format (Turtle, RDF/XML, TriG; gzip of N-Triples and N-Quads);
-- the store's bulk load (in a thread of the parent: see ``write_dumps``);
+- the store's bulk load (in a thread of the parent: see ``write_dumps``), and then
+  whatever reads the store (the search index, in a process of its own), started by that thread;
 - JSON-LD, compacted in chunks of subjects (rdflib, the slow part), one job a
   chunk, written in order by the parent, which gzips it as it writes.
 
@@ -36,6 +37,7 @@ import pyoxigraph as ox
 
 from scograph.description import DUMP_FORMATS, DumpFormat
 from scograph.jsonld import compacted_node_lines, jsonld_footer, jsonld_header
+from scograph.pool import return_free_memory
 
 #: Subjects per JSON-LD job (the chunk size of ``jsonld.write_compacted_jsonld``).
 JSONLD_SUBJECTS_PER_JOB = 2000
@@ -60,6 +62,9 @@ class CanonicalQuads:
     #: Distinct triples of all graphs merged, sorted, as N-Triples lines without " .".
     triples: list[bytes]
     graph_counts: dict[str, int]
+    #: How many lines and triples there were (``write_dumps`` empties the lists).
+    quad_count: int = 0
+    triple_count: int = 0
 
 
 def _quad_key(line: bytes) -> tuple[bytes, bytes]:
@@ -103,7 +108,7 @@ def canonical_quads(graphs: dict[str, Iterable[ox.Triple]], scratch: Path | None
         triple, graph, _dot = line.rsplit(b" ", 2)
         counts[graph[1:-1].decode()] += 1
         triples.add(triple)
-    return CanonicalQuads(lines, sorted(triples), counts)
+    return CanonicalQuads(lines, sorted(triples), counts, len(lines), len(triples))
 
 
 def sha256_file(path: Path) -> str:
@@ -154,14 +159,22 @@ def _serialize_job(source: Path, source_format: str, fmt_name: str, target: Path
     return _gzip_job(target)
 
 
-def _store_job(nquads: Path, store_path: Path) -> int:
-    store = ox.Store(str(store_path))
-    store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
-    store.flush()
-    store.optimize()
-    loaded = len(store)
-    del store  # closes RocksDB before the directory is renamed
-    return loaded
+def _load_store(nquads: Path, store_path: Path, loaded: Future, after_load: Callable[[], object] | None):
+    """Bulk-load the store, close it, set ``loaded`` to its quad count, then return
+    ``after_load()`` (the build's search index, read from the store while the dumps are
+    still being written)."""
+    try:
+        store = ox.Store(str(store_path))
+        store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+        store.flush()
+        store.optimize()
+        count = len(store)
+        del store  # closes RocksDB: before the directory is renamed, and for readers in other processes
+    except BaseException as exc:
+        loaded.set_exception(exc)
+        raise
+    loaded.set_result(count)
+    return after_load() if after_load is not None else None
 
 
 def _jsonld_job(chunk: bytes, base_iri: str) -> list[str]:
@@ -173,38 +186,57 @@ def _format(name: str) -> DumpFormat:
     return next(fmt for fmt in DUMP_FORMATS if fmt.name == name)
 
 
-def _subject_chunks(triples: list[bytes], subjects_per_chunk: int) -> Iterator[bytes]:
-    """N-Triples bodies of consecutive subjects (never splitting one), as jsonld's chunks are cut."""
-    start, subjects, previous = 0, 0, None
-    for index, triple in enumerate(triples):
-        subject = triple.split(b" ", 1)[0]
+def _subject_chunks(lines: Iterable[bytes], subjects_per_chunk: int) -> Iterator[bytes]:
+    """N-Triples bodies of consecutive subjects (never splitting one), as jsonld's chunks are cut.
+
+    ``lines`` are N-Triples lines with their ends (the build reads them back from
+    ``scograph.nt`` rather than keep its million lines in memory through the dumps).
+    """
+    chunk: list[bytes] = []
+    subjects, previous = 0, None
+    for line in lines:
+        subject = line.split(b" ", 1)[0]
         if subject != previous:
             subjects += 1
             previous = subject
             if subjects > subjects_per_chunk:
-                yield b"".join(t + b" .\n" for t in triples[start:index])
-                start, subjects = index, 1
-    if start < len(triples):
-        yield b"".join(t + b" .\n" for t in triples[start:])
+                yield b"".join(chunk)
+                chunk, subjects = [], 1
+        chunk.append(line)
+    if chunk:
+        yield b"".join(chunk)
+
+
+def write_line_files(out: Path, quads: CanonicalQuads) -> None:
+    """Write ``scograph.nq`` and ``scograph.nt`` from the sorted lines, then empty ``quads``
+    and hand the lines' memory back: every other dump is made from these two files.
+
+    Called before the dump workers are forked: lines freed after the fork would stay in
+    the workers' copies of this process's pages.
+    """
+    _write_lines(out / _format("nq").filename, quads.lines, b"\n")
+    _write_lines(out / _format("nt").filename, quads.triples, b" .\n")
+    quads.lines, quads.triples = [], []
+    return_free_memory()
 
 
 def write_dumps(
     out: Path,
-    quads: CanonicalQuads,
     base_iri: str,
     prefixes: dict[str, str],
     store_dir: str,
     pool: Executor,
     on_done: Callable[[str], None] = lambda _name: None,
-) -> tuple[list[FileEntry], int]:
-    """Write every dump format (and its gzip) and load the store; return the files in
-    ``DUMP_FORMATS`` order (each followed by its gzip) and the quads the store holds.
+    after_load: Callable[[], object] | None = None,
+) -> tuple[list[FileEntry], int, Future]:
+    """Write every other dump format (and its gzip) from the files ``write_line_files`` wrote,
+    and load the store; return the files in ``DUMP_FORMATS`` order (each followed by its
+    gzip), the quads the store holds, and a future of ``after_load()``, called in the store's
+    thread once the store is loaded and closed (it may still run when this returns).
 
     ``on_done`` is called with each format's name (and "store") as it is finished.
     """
     nquads, ntriples = out / _format("nq").filename, out / _format("nt").filename
-    _write_lines(nquads, quads.lines, b"\n")
-    _write_lines(ntriples, quads.triples, b" .\n")
 
     jobs: dict[str, Future] = {}
     # The store loads in a thread of this process (Oxigraph releases the GIL while it
@@ -212,7 +244,9 @@ def write_dumps(
     # already opened a store (a test run, a server) can wait forever on a lock whose
     # holder was not copied by fork.
     loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-load")
-    jobs["store"] = loader.submit(_store_job, nquads, out / store_dir)
+    jobs["store"] = Future()
+    jobs["store"].set_running_or_notify_cancel()
+    after = loader.submit(_load_store, nquads, out / store_dir, jobs["store"], after_load)
     loader.shutdown(wait=False)  # the job runs on; its result is awaited below
     # Longest first, so the pool's last job is a short one.
     for name, source, source_format in (("rdf", ntriples, "nt"), ("trig", nquads, "nq"), ("ttl", ntriples, "nt")):
@@ -225,11 +259,13 @@ def write_dumps(
         job.add_done_callback(lambda _f, name=name: on_done(name))
 
     # A few chunks in flight per worker, not all: memory stays bounded by the window.
-    chunks = (pool.submit(_jsonld_job, chunk, base_iri)
-              for chunk in _subject_chunks(quads.triples, JSONLD_SUBJECTS_PER_JOB))
-    window = collections.deque(itertools.islice(chunks, JSONLD_JOBS_IN_FLIGHT))
     jsonld = out / _format("jsonld").filename
-    with jsonld.open("wb") as plain, (out / (jsonld.name + ".gz")).open("wb") as raw, _gzip_writer(raw) as gz:
+    with ntriples.open("rb") as lines, jsonld.open("wb") as plain, \
+            (out / (jsonld.name + ".gz")).open("wb") as raw, _gzip_writer(raw) as gz:
+        chunks = (pool.submit(_jsonld_job, chunk, base_iri)
+                  for chunk in _subject_chunks(lines, JSONLD_SUBJECTS_PER_JOB))
+        window = collections.deque(itertools.islice(chunks, JSONLD_JOBS_IN_FLIGHT))
+
         def write(text: str) -> None:
             data = text.encode("utf-8")
             plain.write(data)
@@ -240,8 +276,8 @@ def write_dumps(
         while window:
             nodes = window.popleft().result()
             window.extend(itertools.islice(chunks, 1))
-            for node in nodes:
-                write(("\n  " if first else ",\n  ") + node)
+            if nodes:  # a write a chunk, not a node: each write lets go of the GIL and waits for it back
+                write(("\n  " if first else ",\n  ") + ",\n  ".join(nodes))
                 first = False
         write(jsonld_footer())
     on_done("jsonld")
@@ -249,4 +285,4 @@ def write_dumps(
     entries = {name: job.result() for name, job in jobs.items() if name != "store"}
     entries["jsonld"] = [file_entry(jsonld), file_entry(jsonld.with_name(jsonld.name + ".gz"))]
     loaded = jobs["store"].result()
-    return [entry for fmt in DUMP_FORMATS for entry in entries[fmt.name]], loaded
+    return [entry for fmt in DUMP_FORMATS for entry in entries[fmt.name]], loaded, after

@@ -3,7 +3,8 @@
 The validation workers are forked before the sources are read, so each starts
 small, and exit when validation ends, so what their jobs allocated is freed;
 the dump writers are forked after, sharing the parent's pages without
-touching them (their inputs are files and small arguments).
+touching them (their inputs are files and small arguments). The search indexer,
+which opens the release store, is spawned instead (``spawned_worker``).
 """
 
 from __future__ import annotations
@@ -38,15 +39,16 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-def worker_pool(workers: int | None = None) -> ProcessPoolExecutor:
+def worker_pool(workers: int | None = None, start: str = "fork") -> ProcessPoolExecutor:
     """A process pool of ``workers`` (default: one per core) that die with this process.
 
     fork, whatever the platform's default: the workers are then children of this
     process, which is what ``_die_with_parent`` checks (forkserver would be their parent).
+    ``start="spawn"``: a fresh interpreter, still a child of this process (see ``spawned_worker``).
     """
     return ProcessPoolExecutor(
         max_workers=workers or cores(),
-        mp_context=multiprocessing.get_context("fork"),
+        mp_context=multiprocessing.get_context(start),
         initializer=_die_with_parent,
         initargs=(os.getpid(),),
     )
@@ -92,6 +94,35 @@ def stage_pool():
     """
     pool = worker_pool()
     start_workers(pool)
+    try:
+        yield pool
+    except BaseException:
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.kill()
+        raise
+    else:
+        pool.shutdown(wait=True)
+
+
+def _ready() -> int:
+    return os.getpid()
+
+
+@contextlib.contextmanager
+def spawned_worker():
+    """One worker in a fresh interpreter (spawned, not forked), started now, for the build's
+    jobs that open the release store (the search index).
+
+    Not forked: RocksDB in a child forked from a process that has opened a store (a test
+    run, a server) can wait forever on a lock whose holder was not copied by fork. Not a
+    thread: its Python would share this process's GIL with the dumps' writer, which
+    releases the GIL at every write and waits for it back. Started from the calling
+    thread, which must outlive it (the kernel's parent-death signal follows the thread).
+    """
+    pool = worker_pool(1, start="spawn")
+    pool.submit(_ready)
     try:
         yield pool
     except BaseException:

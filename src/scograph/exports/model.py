@@ -253,11 +253,20 @@ def _document(iri: str, head: list[dict], expression_rows: list[dict], rows: lis
 def oxigraph_select(triples: Iterable[ox.Triple]) -> Select:
     """A ``select`` over an in-memory Oxigraph store holding ``triples`` (the build's graphs)."""
     store = ox.Store()
-    store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
+    # Through N-Triples bytes: Oxigraph reads the Python triples in Rust (twice as fast as Quads made here).
+    store.bulk_load(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"", format=ox.RdfFormat.N_TRIPLES)
 
     def select(query: str) -> list[dict[str, Any]]:
         solutions = store.query(query)
         names = [v.value for v in solutions.variables]
-        return [{name: solution[name] for name in names if solution[name] is not None} for solution in solutions]
+        rows = []
+        for solution in solutions:
+            row = {}
+            for name in names:
+                term = solution[name]
+                if term is not None:
+                    row[name] = term
+            rows.append(row)
+        return rows
 
     return select

@@ -202,6 +202,15 @@ def _display_label(literals: list[tuple[str, str, str]], lang: str) -> str | Non
     return None
 
 
+def write_store_index(store_path: Path, path: Path, base: str) -> dict:
+    """``write_index`` of the store at ``store_path``, opened read-only (a job for the build's indexer process)."""
+    store = ox.Store.read_only(str(store_path))
+    try:
+        return write_index(store, path, base)
+    finally:
+        del store  # closes RocksDB before the release directory is renamed
+
+
 def write_index(store: ox.Store, path: Path, base: str, log: Callable[[str], None] = lambda _m: None) -> dict:
     """Write the index of the store's data graph to ``path``; returns counts for the manifest."""
     collector = _Collector(store, base)
