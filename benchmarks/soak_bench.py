@@ -24,26 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import endpoint_bench as bench  # noqa: E402
 from endpoint_wrk import _mix  # noqa: E402
+from scale_bench import tree_memory_mib  # noqa: E402  (RSS and PSS of the process tree)
 from wrk_mix import run_mix  # noqa: E402
-
-
-def tree_memory_mib(pid: int) -> tuple[float, float]:
-    """(RSS, PSS) of ``pid`` and every process below it, in MiB."""
-    pids, rss, pss = [pid], 0, 0
-    while pids:
-        current = pids.pop()
-        try:
-            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Rss:"):
-                    rss += int(line.split()[1])
-                elif line.startswith("Pss:"):
-                    pss += int(line.split()[1])
-            for task in Path(f"/proc/{current}/task").iterdir():
-                children = (task / "children").read_text().split()
-                pids.extend(int(child) for child in children)
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-    return rss / 1024, pss / 1024
 
 
 def soak(build_dir: Path, total: int, chunk_seconds: int, serve_args: list[str]) -> dict:

@@ -94,8 +94,16 @@ def stage_pool():
     """
     pool = worker_pool()
     start_workers(pool)
-    try:
+    with _stopped_at_once_on_failure(pool):
         yield pool
+
+
+@contextlib.contextmanager
+def _stopped_at_once_on_failure(pool):
+    """Shut ``pool`` down when the block ends: waiting for its jobs if it succeeded, killing
+    its workers at once (queued jobs dropped) if it failed."""
+    try:
+        yield
     except BaseException:
         processes = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
@@ -123,13 +131,5 @@ def spawned_worker():
     """
     pool = worker_pool(1, start="spawn")
     pool.submit(_ready)
-    try:
+    with _stopped_at_once_on_failure(pool):
         yield pool
-    except BaseException:
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.kill()
-        raise
-    else:
-        pool.shutdown(wait=True)
