@@ -1,0 +1,41 @@
+"""``scograph build``: validate the sources and write an immutable release.
+
+The build is deterministic (the same sources give byte-identical dump files:
+blank nodes are canonicalised with RDFC-1.0, quads are sorted, gzip headers
+carry no time stamp) and atomic (everything is written to a staging directory
+beside the releases; only a complete, validated release is renamed into place
+and ``current`` is switched with a single ``rename``). A failed build leaves
+the previous release untouched; what a killed build leaves behind is removed
+by the next one (:func:`remove_stale_leftovers`).
+"""
+
+from scograph.build.phases import (
+    BuildError,
+    LoadedSources,
+    _release_version,
+    build,
+    canonical_quads,
+    load_sources,
+    remove_stale_leftovers,
+    source_checksums,
+    source_file_count,
+    start_validation,
+    validate_sources,
+    write_canonical_turtle,
+    write_exports,
+)
+
+__all__ = [
+    "BuildError",
+    "LoadedSources",
+    "build",
+    "canonical_quads",
+    "load_sources",
+    "remove_stale_leftovers",
+    "source_checksums",
+    "source_file_count",
+    "start_validation",
+    "validate_sources",
+    "write_canonical_turtle",
+    "write_exports",
+]
