@@ -1,216 +1,44 @@
-"""``scograph build``: validate the sources and write an immutable release.
-
-The build is deterministic (the same sources give byte-identical dump files:
-blank nodes are canonicalised with RDFC-1.0, quads are sorted, gzip headers
-carry no time stamp) and atomic (everything is written to a staging directory
-beside the releases; only a complete, validated release is renamed into place
-and ``current`` is switched with a single ``rename``). A failed build leaves
-the previous release untouched; what a killed build leaves behind is removed
-by the next one (:func:`remove_stale_leftovers`).
-"""
+"""The phases of a build: the lock, reading and validating the sources, writing the release
+into a staging directory, and switching ``current`` to it."""
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterable
-from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from scograph import __version__
-from scograph.config import Settings
-from scograph.description import (
-    DUMP_FORMATS,
-    SourceChecksum,
-    description_triples,
-    distribution_triples,
-    provenance_triples,
-)
 from scograph import dumps
-from scograph.exports.files import ExportFile, akn_link_triples, export_description_triples, export_files
-from scograph.exports.model import load_documents, oxigraph_select
+from scograph.build.canonical import write_canonical_turtle
+from scograph.build.failures import BuildError, Log, os_error_message, remove_stale_leftovers
+from scograph.build.inputs import (
+    PRIMARY_SOURCE_MEDIA_TYPE,
+    PRIMARY_SOURCES,
+    LoadedSources,
+    load_sources,
+    primary_source_files,
+    release_version,
+    source_checksums,
+    source_file_count,
+)
+from scograph.build.prepare import PreparedRelease, prepare_release
+from scograph.build.validation import releasable_or_raise, start_validation
+from scograph.config import Settings
+from scograph.description import DUMP_FORMATS, distribution_triples
 from scograph.jsonld import jsonld_context
-from scograph.namespaces import PREFIXES, graph_iri
-from scograph.pool import return_free_memory, spawned_worker, stage_pool, worker_pool
+from scograph.namespaces import PREFIXES
+from scograph.pool import return_free_memory, spawned_worker, stage_pool
 from scograph.progress import Progress
 from scograph.search.indexer import SEARCH_INDEX, write_store_index
 from scograph.release import CURRENT, MANIFEST, RELEASES, STORE_DIR, Release
-from scograph.sources import SourceError, SourceSet, load_source_set, parse_turtle_file, turtle_files
+from scograph.sources import SourceError
 from scograph.validate import ShapesError, ValidationOutcome
-from scograph.validate_fast import validate_graphs_fast
-from scograph.validate_partitioned import submit_partitioned
-
-Log = Callable[[str], None]
-
-#: Source file routed to the description graph instead of the data graph.
-DATASET_RECORD = "dataset.ttl"
-
-#: Directory under data/ holding the primary source texts (``*.txt``): copied into the release
-#: as downloads, never parsed (the data points at them with prov:hadPrimarySource).
-PRIMARY_SOURCES = "sources"
-PRIMARY_SOURCE_MEDIA_TYPE = "text/plain; charset=utf-8"
-
-
-class BuildError(Exception):
-    """The build stopped; the previous release is untouched. ``str()`` says why."""
-
-
-@dataclass(frozen=True)
-class LoadedSources:
-    ontology: SourceSet
-    data: SourceSet
-    record: SourceSet
-    shapes: SourceSet
-    #: Triples of each file in a subdirectory of data/: self-contained documents that
-    #: can be validated apart from each other (with the shared data).
-    partitions: tuple[tuple[ox.Triple, ...], ...] = ()
-    #: Triples of the files directly in data/ (reference data every document may use).
-    shared: tuple[ox.Triple, ...] = ()
-
-
-def source_file_count(settings: Settings) -> int:
-    return sum(len(turtle_files(d)) for d in (settings.ontology_dir, settings.data_dir, settings.shapes_dir))
-
-
-def load_sources(settings: Settings, on_file: Callable[[int], None] = lambda _n: None) -> LoadedSources:
-    base = settings.base_iri
-    data_files = turtle_files(settings.data_dir)
-    parsed = {}
-    for path in data_files:
-        parsed[path] = parse_turtle_file(path, base)
-        on_file(1)
-    record_files = tuple(p for p in data_files if p.name == DATASET_RECORD)
-    other_files = tuple(p for p in data_files if p.name != DATASET_RECORD)
-    data_dir = settings.data_dir.resolve()
-    partition_files = tuple(p for p in other_files if p.resolve().parent != data_dir)
-    ontology = load_source_set("ontology", settings.ontology_dir, base)
-    shapes = load_source_set("shapes", settings.shapes_dir, base)
-    on_file(len(ontology.files) + len(shapes.files))
-    return LoadedSources(
-        ontology=ontology,
-        data=SourceSet("data", other_files, tuple(t for p in other_files for t in parsed[p])),
-        record=SourceSet("description", record_files, tuple(t for p in record_files for t in parsed[p])),
-        shapes=shapes,
-        partitions=tuple(tuple(parsed[p]) for p in partition_files),
-        shared=tuple(t for p in other_files if p not in partition_files for t in parsed[p]),
-    )
-
-
-def validate_sources(
-    sources: LoadedSources, *, pool: Executor | None = None, on_progress: Callable[[int], None] = lambda _n: None
-) -> ValidationOutcome:
-    """SHACL-validate the sources (results equal pyshacl's: tests/test_validate_fast.py); see ``start_validation``."""
-    if pool is None and len(sources.partitions) >= 2:
-        with worker_pool() as own:
-            return start_validation(sources, pool=own, on_progress=on_progress)()
-    return start_validation(sources, pool=pool, on_progress=on_progress)()
-
-
-def start_validation(
-    sources: LoadedSources, *, pool: Executor | None, on_progress: Callable[[int], None] = lambda _n: None
-) -> Callable[[], ValidationOutcome]:
-    """Start SHACL-validating the sources (results equal pyshacl's: tests/test_validate_fast.py).
-
-    The bulk validator runs each SPARQL constraint once in Oxigraph instead of once per
-    node (hours -> minutes at 1M triples). With two or more partitions (files in
-    subdirectories of data/), each is validated with the shared data in a process
-    pool: faster on several cores, and memory bounded by one job. ``on_progress``
-    gets the data triples of each finished job.
-
-    Call the returned function for the outcome: partitions are queued in ``pool`` and
-    validated while the caller goes on; a corpus without partitions is validated
-    when the outcome is asked for, in this process.
-    """
-    common = sources.ontology.triples + sources.record.triples
-    if len(sources.partitions) >= 2 and pool is not None:
-        return submit_partitioned(
-            sources.partitions, sources.shared + common, sources.shapes.triples, pool, on_progress
-        )
-
-    def in_this_process() -> ValidationOutcome:
-        outcome = validate_graphs_fast(sources.data.triples + common, sources.shapes.triples)
-        on_progress(len(sources.data.triples))
-        return outcome
-
-    return in_this_process
-
-
-
-def _term_key(term) -> str:
-    return "" if isinstance(term, ox.DefaultGraph) else str(term)
-
-
-def canonical_quads(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
-    """Blank nodes renamed by RDFC-1.0, then sorted: the basis of byte-identical dumps."""
-    dataset = ox.Dataset(quads)
-    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
-    return sorted(dataset, key=lambda q: (_term_key(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
-
-
-def write_canonical_turtle(triples: Iterable[ox.Triple], path: Path, prefixes: dict[str, str]) -> int:
-    """Write one graph as Turtle, blank nodes renamed by RDFC-1.0 and triples sorted (the bytes of
-    ``canonical_quads`` serialised); return how many distinct triples it holds.
-
-    As in ``dumps.canonical_quads``, only the triples with a blank node go through the
-    canonicaliser and the rest are sorted as N-Triples lines: the description at 1M
-    triples holds ~300k triples, of which ~5 % have blank nodes (checksums, partitions).
-    """
-    with_blank_nodes = ox.Dataset()
-    plain: list[ox.Triple] = []
-    for t in triples:
-        if isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode):
-            with_blank_nodes.add(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()))
-        else:
-            plain.append(t)
-    with_blank_nodes.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
-    # Default-graph N-Quads lines are N-Triples lines.
-    body = (ox.serialize(plain, format=ox.RdfFormat.N_TRIPLES) or b"") + (ox.serialize(with_blank_nodes, format=ox.RdfFormat.N_QUADS) or b"")
-    lines = sorted(set(body.splitlines()))
-    sorted_triples = ox.parse(b"".join(line + b"\n" for line in lines), format=ox.RdfFormat.N_TRIPLES)
-    ox.serialize(sorted_triples, str(path), format=ox.RdfFormat.TURTLE, prefixes=prefixes)
-    return len(lines)
-
-
-def primary_source_files(settings: Settings) -> tuple[Path, ...]:
-    """The primary source texts (``data/sources/*.txt``), in name order."""
-    directory = settings.data_dir / PRIMARY_SOURCES
-    return tuple(sorted(p for p in directory.glob("*.txt") if p.is_file())) if directory.is_dir() else ()
-
-
-def source_checksums(sources: LoadedSources, settings: Settings) -> list[SourceChecksum]:
-    """SHA-256 of every source file, read once: names the release and feeds its provenance."""
-    root = settings.source_root.resolve()
-    turtle = [
-        SourceChecksum(source_set.name, path.resolve().relative_to(root).as_posix(), dumps.sha256_file(path))
-        for source_set in (sources.ontology, sources.data, sources.record, sources.shapes)
-        for path in source_set.files
-    ]
-    texts = [
-        SourceChecksum(PRIMARY_SOURCES, path.resolve().relative_to(root).as_posix(), dumps.sha256_file(path), PRIMARY_SOURCE_MEDIA_TYPE)
-        for path in primary_source_files(settings)
-    ]
-    return turtle + texts
-
-
-def _release_version(checksums: list[SourceChecksum], settings: Settings) -> str:
-    """Name a release by a hash of its source files, the base IRI and the builder version.
-
-    Hashing the files' bytes (not their canonicalised triples) costs nothing at any
-    size; a change of layout alone gives a new version, which is harmless.
-    """
-    digest = hashlib.sha256()
-    digest.update(f"scograph {__version__}\n{settings.base_iri}\n".encode())
-    for checksum in checksums:
-        digest.update(f"{checksum.graph}:{checksum.path}\n{checksum.sha256}\n".encode())
-    return digest.hexdigest()[:12]
 
 
 @contextlib.contextmanager
@@ -232,46 +60,6 @@ def _switch_current(build_dir: Path, version: str) -> None:
     os.replace(tmp, build_dir / CURRENT)  # atomic on POSIX
 
 
-def _size(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
-
-
-def remove_stale_leftovers(build_dir: Path, log: Log) -> None:
-    """Remove what interrupted builds left behind: staging directories, old releases moved
-    aside by ``--force``, half-made ``current`` links.
-
-    Called with the build lock held: no other build of this directory is running,
-    so every such leftover belongs to a build that died (``kill -9``, power loss).
-    A release moved aside whose replacement never arrived is moved back, not removed.
-    """
-    releases = build_dir / RELEASES
-    for tmp in build_dir.glob(f".{CURRENT}.*"):
-        if tmp.is_symlink():
-            tmp.unlink()
-    if not releases.is_dir():
-        return
-    for path in sorted(releases.iterdir()):
-        if path.name.startswith(".old-") and path.is_dir():
-            version = path.name[len(".old-"):].rsplit("-", 1)[0]
-            if not (releases / version).exists():
-                os.replace(path, releases / version)
-                log(f"restored release {version}, moved aside by an interrupted build")
-                continue
-        if path.name.startswith((".staging-", ".old-")) and path.is_dir() and not path.is_symlink():
-            size = _size(path)
-            shutil.rmtree(path)
-            log(f"removed {path.name} ({size / 1e6:.1f} MB), left by an interrupted build")
-
-
-def _os_error(exc: OSError, build_dir: Path) -> str:
-    """One line for a failed file operation: why (disk full, permissions, ...) and where."""
-    if exc.filename:
-        where = str(exc.filename) + (f" -> {exc.filename2}" if exc.filename2 else "")
-    else:  # pyoxigraph's errors name no file
-        where = f"writing in {build_dir}"
-    return f"{exc.strerror or exc} ({where}); the previous release, if any, is still current"
-
-
 def build(
     settings: Settings, *, force: bool = False, log: Log = lambda _msg: None, progress: Progress | None = None
 ) -> Release:
@@ -285,7 +73,7 @@ def build(
     try:
         return _build(settings, force=force, progress=progress or Progress(log))
     except OSError as exc:
-        raise BuildError(_os_error(exc, Path(settings.build_dir))) from None
+        raise BuildError(os_error_message(exc, Path(settings.build_dir))) from None
     except BrokenProcessPool:
         raise BuildError(
             "a worker process of the build died (out of memory, or killed); nothing was written"
@@ -309,7 +97,7 @@ def _build(settings: Settings, *, force: bool, progress: Progress) -> Release:
                 except SourceError as exc:
                     raise BuildError(str(exc)) from None
                 checksums = source_checksums(sources, settings)
-                version = _release_version(checksums, settings)
+                version = release_version(checksums, settings)
                 releases = build_dir / RELEASES
                 final = releases / version
                 # A release from before the search index existed is rebuilt rather than reused.
@@ -327,15 +115,15 @@ def _build(settings: Settings, *, force: bool, progress: Progress) -> Release:
                         finish_validation = start_validation(sources, pool=pool, on_progress=phase.advance)
                         # While the workers validate, this process canonicalises what a release needs.
                         try:
-                            prepared = _prepare_release(sources, checksums, settings, version, build_dir, staging) if staging else None
+                            prepared = prepare_release(sources, checksums, settings, version, build_dir, staging) if staging else None
                         except Exception:
                             # The exports read data not yet validated: if it is invalid, the report says why.
-                            _releasable_or_raise(finish_validation())
+                            releasable_or_raise(finish_validation())
                             raise
                         outcome = finish_validation()
                     except ShapesError as exc:
                         raise BuildError(str(exc)) from None
-                    _releasable_or_raise(outcome)
+                    releasable_or_raise(outcome)
                     phase.summary = f"{len(sources.data.triples):,} triples; {len(outcome.warnings)} warning(s), no violation"
                     if prepared is not None:
                         phase.summary += f"; {prepared.quads.quad_count:,} quads canonicalised meanwhile"
@@ -365,74 +153,8 @@ def _build(settings: Settings, *, force: bool, progress: Progress) -> Release:
         return Release.open(final)
 
 
-def _releasable_or_raise(outcome: ValidationOutcome) -> None:
-    # releasable, not conforms: SHACL's conforms is false whenever there is a warning.
-    if not outcome.releasable:
-        raise BuildError("validation failed; the release was not written:\n\n" + outcome.format())
-
-
 def _triple_count(sources: LoadedSources) -> int:
     return len(sources.ontology.triples) + len(sources.data.triples) + len(sources.record.triples)
-
-
-@dataclass(frozen=True)
-class WrittenExport:
-    """An export file already in the staging directory, as the manifest will list it."""
-
-    entry: dumps.FileEntry
-    media_type: str
-    description: str
-
-
-@dataclass
-class PreparedRelease:
-    """What the validate phase makes beside the workers: everything the writing phases need
-    but the parsed sources and the documents (freed before the dumps)."""
-
-    quads: dumps.CanonicalQuads
-    description_graph: list[ox.Triple]
-    exports: list[WrittenExport]
-    #: Per document IRI, the digest of what the exports say about it (manifest "documents").
-    digests: dict[str, str]
-
-
-def write_exports(out: Path, exports: list[ExportFile]) -> list[WrittenExport]:
-    """Write each export file into ``out``; its size and SHA-256 come from the bytes written."""
-    written = []
-    for export in exports:
-        try:
-            content = export.content()
-        except ValueError as exc:  # e.g. an example query SHACL cannot describe: one sentence naming the file
-            raise BuildError(f"{export.name} could not be written: {exc}") from None
-        (out / export.name).write_bytes(content)
-        entry = dumps.FileEntry(export.name, len(content), hashlib.sha256(content).hexdigest())
-        written.append(WrittenExport(entry, export.media_type, export.description))
-    return written
-
-
-def _prepare_release(
-    sources: LoadedSources, checksums: list[SourceChecksum], settings: Settings, version: str, scratch: Path, out: Path
-) -> PreparedRelease:
-    """Every quad of the release, canonical and sorted, the description graph's triples,
-    and the export files (written into ``out``) read from the data graph (the description lists them)."""
-    base = settings.base_iri
-    graphs: dict[str, list[ox.Triple]] = {
-        graph_iri(base, "ontology"): list(sources.ontology.triples),
-        graph_iri(base, "data"): list(sources.data.triples),
-        graph_iri(base, "shapes"): list(sources.shapes.triples),
-        graph_iri(base, "provenance"): provenance_triples(checksums, settings, version),
-    }
-    # The exports (aligned text, citations, Akoma Ntoso...) are read from the validated data graph only.
-    documents = load_documents(oxigraph_select(sources.data.triples + sources.ontology.triples), base)
-    exports = export_files(documents, base, version)
-    description = graph_iri(base, "description")
-    graphs[description] = description_triples(
-        graphs, settings, version, description,
-        record=list(sources.record.triples) + export_description_triples(exports, base) + akn_link_triples(documents, base),
-    )
-    written = write_exports(out, exports)
-    digests = {doc.iri: doc.digest() for doc in documents}
-    return PreparedRelease(dumps.canonical_quads(graphs, scratch), graphs[description], written, digests)
 
 
 def _write_release(
