@@ -62,7 +62,12 @@ def pieces(settings: Settings) -> None:
     print(f"{len(documents)} documents, {len(exports)} export files, {len(graphs[description]):,} description triples")
 
 
+USAGE = "usage: python benchmarks/build_pieces.py SOURCES (a directory from scograph synthetic)"
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: python benchmarks/build_pieces.py SOURCES (a directory from scograph synthetic)")
+    if len(sys.argv) == 2 and sys.argv[1] in ("-h", "--help"):
+        print(__doc__.strip() + "\n\n" + USAGE)
+        sys.exit(0)
+    if len(sys.argv) != 2 or not Path(sys.argv[1]).is_dir():
+        sys.exit(USAGE)
     main(Path(sys.argv[1]))
