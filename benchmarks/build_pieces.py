@@ -1,7 +1,7 @@
 """CPU seconds of each piece of work the build process does beside the validation workers.
 
 The build's ``validate`` phase line says how long the phase took, not what the build
-process spent it on; this times the pieces of ``build._prepare_release`` one by one, in
+process spent it on; this times the pieces of ``build.prepare.prepare_release`` one by one, in
 one process, on a corpus from ``scograph synthetic`` (no validation, nothing written
 but the export files, into a temporary directory)::
 
@@ -41,7 +41,7 @@ def pieces(settings: Settings) -> None:
     base = settings.base_iri
     sources = timed("read sources", lambda: build.load_sources(settings))
     checksums = build.source_checksums(sources, settings)
-    version = build._release_version(checksums, settings)
+    version = build.release_version(checksums, settings)
     graphs = {
         graph_iri(base, "ontology"): list(sources.ontology.triples),
         graph_iri(base, "data"): list(sources.data.triples),
@@ -62,7 +62,12 @@ def pieces(settings: Settings) -> None:
     print(f"{len(documents)} documents, {len(exports)} export files, {len(graphs[description]):,} description triples")
 
 
+USAGE = "usage: python benchmarks/build_pieces.py SOURCES (a directory from scograph synthetic)"
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: python benchmarks/build_pieces.py SOURCES (a directory from scograph synthetic)")
+    if len(sys.argv) == 2 and sys.argv[1] in ("-h", "--help"):
+        print(__doc__.strip() + "\n\n" + USAGE)
+        sys.exit(0)
+    if len(sys.argv) != 2 or not Path(sys.argv[1]).is_dir():
+        sys.exit(USAGE)
     main(Path(sys.argv[1]))
