@@ -87,7 +87,7 @@ class ScographServe:
         )
 
     def wait_ready(self, limit: float = 90.0) -> dict:
-        """Wait until /healthz is ok with every query worker idle; return the health document.
+        """Wait until /healthz is ok with every query worker started and idle; return the health document.
 
         On failure the server is stopped and the error carries the end of its log."""
         deadline = time.monotonic() + limit
@@ -98,7 +98,9 @@ class ScographServe:
             try:
                 health = requests.get(self.url + "/healthz", timeout=5).json()
                 queries = health.get("queries", {})
-                if health["status"] == "ok" and queries.get("idle") == queries.get("workers", 0) > 0:
+                # None still starting either: a test that kills "every" worker by its pid must see them all.
+                if (health["status"] == "ok" and queries.get("idle") == queries.get("workers", 0) > 0
+                        and not queries.get("starting")):
                     return health
             except (requests.ConnectionError, requests.Timeout, ValueError, KeyError):
                 pass
