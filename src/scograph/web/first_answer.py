@@ -106,8 +106,6 @@ class FirstAnswer:
                 results_format, graph_format = negotiate_header(accept, False, query_request.formats), GRAPH_FORMATS[0]
         except (QueryError, NotAcceptable):  # QueryRefused is a QueryError
             return None
-        if info is not None:
-            environ[FORM_KEY] = info.form
         try:
             outcome = self.store.run(
                 query,
