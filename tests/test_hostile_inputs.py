@@ -71,3 +71,44 @@ def test_a_hostile_citation_language_is_one_sentence_400(server):
     assert data.status_code == 400 and data.headers["Content-Type"].startswith("application/json")
     assert data.headers["X-Content-Type-Options"] == "nosniff"
     assert "lang" in data.json()["message"]
+
+
+# -- the lean request path (issue 12): screened queries, native answers ------------------------
+
+
+def _sparql_get(server, query: str, accept: str = "application/sparql-results+json") -> requests.Response:
+    return requests.get(server.url + "/sparql", params={"query": query}, headers={"Accept": accept}, timeout=60)
+
+
+@pytest.mark.parametrize("query,status,words", [
+    # Screened (no SERVICE or FROM in the text), then refused by the engine: the guard's words.
+    ("SELECT * WHERE { ?s ?p ?o } ; DROP ALL", 403, "read-only"),
+    ("ASK { ?s ?p ?o } ; INSERT DATA { <urn:a> <urn:b> <urn:c> }", 403, "read-only"),
+    ('SELECT ?s WHERE { ?s ?p "never ends }', 400, "does not end"),
+    # Not screened: SERVICE hidden in a case the engine reads, FROM glued to a prefix.
+    ("SELECT * WHERE { sErViCe <http://127.0.0.1:9/> { ?s ?p ?o } }", 403, "SERVICE"),
+    ("PREFIX ex: <http://127.0.0.1:9/> SELECT * FROMex:g WHERE { ?s ?p ?o }", 403, "not a graph of this dataset"),
+    # A nesting one past the bound: the screen counts it and the guard refuses it.
+    ("SELECT * WHERE " + "{" * 65 + "}" * 65, 400, "nests deeper"),
+])
+def test_screened_and_unscreened_hostile_queries_get_the_guards_answer(server, query, status, words):
+    response = _sparql_get(server, query)
+    assert response.status_code == status, (query, response.status_code, response.text[:300])
+    assert words in response.json()["message"], response.text[:300]
+
+
+def test_an_answer_past_the_native_budget_is_written_again_whole(server):
+    """A 4 MiB literal made by the engine: past the native writer's budget, so the worker runs the
+    query again and writes it row by row; within the 16 MiB byte cap, so whole and not truncated."""
+    binds = " ".join(f"BIND(CONCAT(?a{i}, ?a{i}) AS ?a{i + 1})" for i in range(19))
+    response = _sparql_get(server, f'SELECT ?a19 WHERE {{ BIND("abcdefgh" AS ?a0) {binds} }}')
+    assert response.status_code == 200, response.text[:300]
+    assert response.headers["X-Result-Truncated"] == "false" and response.headers["X-Result-Count"] == "1"
+    value = response.json()["results"]["bindings"][0]["a19"]["value"]
+    assert value == "abcdefgh" * 2**19  # 4 MiB of value: with its JSON around it, past the budget
+
+
+def test_an_accept_that_refuses_every_format_is_406_for_a_screened_query(server):
+    response = _sparql_get(server, "SELECT * WHERE { ?s ?p ?o } LIMIT 1",
+                           accept="application/sparql-results+json;q=0, text/turtle;q=0, image/png")
+    assert response.status_code == 406, response.text[:300]
