@@ -178,6 +178,7 @@ def publish(
 @click.option("--queue-timeout", type=click.FloatRange(min=0.1), default=2.0, show_default=True, help="Seconds a query may wait for a free worker before it gets 429.")
 @click.option("--max-queued-queries", type=click.IntRange(min=0), default=64, show_default=True, help="Queries waiting for a free worker; beyond that: 429 at once.")
 @click.option("--query-memory-mb", type=click.IntRange(min=0), default=2048, show_default=True, help="Address-space cap of each query worker; a query needing more is stopped (503). 0: no cap.")
+@click.option("--in-memory-quads", type=click.IntRange(min=0), default=250_000, show_default=True, help="Copy the release into each query worker's memory when it has at most this many quads (queries run ~2.7x faster; ~0.5 KB a quad per worker); larger releases are queried on disk. 0: always on disk.")
 @click.option("--result-cache-mb", type=click.FloatRange(min=0), default=64.0, show_default=True, help="Memory for cached query results per process (a release never changes; with --store, entries are per release version); 0 turns the cache off.")
 @click.option("--max-result-bytes", type=click.IntRange(min=1024), default=16 * 1024 * 1024, show_default=True, help="Bytes per answer; longer answers are cut and say so (X-Result-Truncated, X-Result-Byte-Limit).")
 @click.option("--unsafe-allow-network", is_flag=True, help="Serve even when query workers cannot be cut off the network (no user namespaces, no seccomp): the query guard is then the only wall.")
@@ -200,6 +201,7 @@ def serve(
     max_queued_queries: int,
     queue_timeout: float,
     query_memory_mb: int,
+    in_memory_quads: int,
     result_cache_mb: float,
     max_result_bytes: int,
     unsafe_allow_network: bool,
@@ -240,7 +242,7 @@ def serve(
     options = ServeOptions(
         host=host, port=port, workers=workers, threads=threads, web=web,
         max_queued_queries=max_queued_queries, queue_timeout=queue_timeout, store_url=store_url, log_level=log_level,
-        result_cache_mb=result_cache_mb, query_memory_mb=query_memory_mb,
+        result_cache_mb=result_cache_mb, query_memory_mb=query_memory_mb, in_memory_quads=in_memory_quads,
         unsafe_allow_network=unsafe_allow_network,
     )
     try:

@@ -71,6 +71,11 @@ class Release:
         return self.manifest["base_iri"]
 
     @property
+    def quads(self) -> int | None:
+        """Quads in the release store (None for a release from before the manifest said)."""
+        return self.manifest.get("quads")
+
+    @property
     def store_path(self) -> Path:
         return self.path / STORE_DIR
 

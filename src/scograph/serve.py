@@ -90,6 +90,7 @@ class ServeOptions:
     store_url: str | None = None  # a remote SPARQL endpoint instead of the embedded store
     result_cache_mb: float = 64.0  # per worker process; 0 turns the result cache off
     query_memory_mb: int = 2048  # address-space cap of each query worker; 0: none
+    in_memory_quads: int = 250_000  # releases up to this size are queried from memory (EmbeddedStore)
     unsafe_allow_network: bool = False  # serve even if query workers cannot be cut off the network
     log_level: str = "info"
 
@@ -157,6 +158,7 @@ def make_store(options: ServeOptions, release: Release | None) -> Store:
         memory_mb=options.query_memory_mb,
         max_result_bytes=options.web.max_result_bytes,
         require_network_wall=not options.unsafe_allow_network,
+        in_memory_quads=options.in_memory_quads,
     )
     store.start()
     return store

@@ -25,6 +25,10 @@ So every query runs in one of ``workers`` processes
   namespace, a seccomp filter; see :mod:`scograph.store.query_worker`); a
   worker that can raise neither fails to start unless ``require_network_wall``
   is off (``scograph serve --unsafe-allow-network``).
+- **in memory when small**: a release of at most ``in_memory_quads`` quads is
+  copied into each worker's memory at start (Oxigraph's in-memory store answers
+  2.7-2.9x faster than RocksDB; about 0.5 KB a quad per worker, and a second a
+  100,000 quads to start); larger ones are queried on disk.
 - **guard**: :mod:`scograph.sparql.guard` refuses updates, SERVICE and remote
   FROM before a worker sees the query, for every caller (pages included).
 
@@ -64,6 +68,11 @@ RESULTS_FORMATS = query_worker.RESULTS_FORMATS
 GRAPH_FORMATS = query_worker.GRAPH_FORMATS
 
 
+#: Largest release copied into each query worker's memory: ~125 MB and ~2.5 s per worker at this size
+#: (benchmarks/REPORT-endpoint.md, "In-memory store"); the default dataset has ~4,200 quads.
+DEFAULT_IN_MEMORY_QUADS = 250_000
+
+
 class EmbeddedStore(Store):
     """The release's Oxigraph store behind the :class:`Store` interface, with every safety bound on."""
 
@@ -82,6 +91,7 @@ class EmbeddedStore(Store):
         max_result_bytes: int = PoolLimits.max_result_bytes,
         result_cache_bytes: int = 64 * 1024 * 1024,
         result_cache_entry_bytes: int = 1024 * 1024,
+        in_memory_quads: int = DEFAULT_IN_MEMORY_QUADS,
     ):
         if workers < 1:
             raise ValueError("workers must be at least 1")
@@ -93,6 +103,7 @@ class EmbeddedStore(Store):
         self.limits = PoolLimits(
             workers, max_queued, queue_timeout, timeout, max_results,
             tuple(network_walls), require_network_wall, memory_mb, max_result_bytes,
+            in_memory=release.quads is not None and release.quads <= in_memory_quads,
         )
         self._graphs = frozenset(release.graphs)
         self._pool: WorkerPool | None = None

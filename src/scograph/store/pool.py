@@ -47,6 +47,7 @@ class PoolLimits:
     require_network_wall: bool = True  # a worker that raised none counts as failed to start
     memory_mb: int = 2048  # address-space cap of a worker (RLIMIT_AS); 0: none
     max_result_bytes: int = query_worker.DEFAULT_MAX_BYTES  # cap on a serialized answer
+    in_memory: bool = False  # each worker copies the store into memory (see EmbeddedStore)
 
 
 class _Worker:
@@ -142,14 +143,16 @@ class _StderrTail:
         return "\n".join(self._lines)
 
 
-def _start_process(store_path: str, walls: tuple[str, ...], memory_mb: int) -> tuple[subprocess.Popen, channel.Channel]:
+def _start_process(
+    store_path: str, walls: tuple[str, ...], memory_mb: int, in_memory: bool = False,
+) -> tuple[subprocess.Popen, channel.Channel]:
     """A worker is a plain ``python -m scograph.store.query_worker``: a fresh interpreter
     (never a fork of a threaded server) that does not re-import the server's main module."""
     parent_end, child_fd = channel.pair()
     try:
         process = subprocess.Popen(
             [sys.executable, "-m", "scograph.store.query_worker", str(child_fd), store_path,
-             ",".join(walls) or "-", str(memory_mb)],
+             ",".join(walls) or "-", str(memory_mb), *(["--in-memory"] if in_memory else [])],
             pass_fds=(child_fd,),
             stdin=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -202,7 +205,9 @@ class WorkerPool:
     def _start_one(self) -> _Worker:
         """Start one worker and wait for its "ready"; raise with the cause if it does not come."""
         limits = self._limits
-        process, parent_conn = _start_process(self._store_path, limits.network_walls, limits.memory_mb)
+        process, parent_conn = _start_process(
+            self._store_path, limits.network_walls, limits.memory_mb, limits.in_memory,
+        )
         assert process.stderr is not None
         worker = _Worker(process, parent_conn, _StderrTail(process.stderr, process.pid))
         try:
