@@ -146,3 +146,25 @@ def test_a_worker_copies_nothing_into_memory_when_told_not_to(both):
     # A read-only RocksDB store refuses writes; the in-memory copy takes them.
     with pytest.raises(RuntimeError, match="read-write"):
         again.add(ox.Quad(ox.NamedNode("http://e.example/s"), ox.NamedNode("http://e.example/p"), ox.Literal("o")))
+
+
+def test_serve_passes_the_threshold_from_the_command_line_to_the_store(release, monkeypatch):
+    from click.testing import CliRunner
+
+    import scograph.serve
+    from scograph.cli import main
+    from scograph.serve import ServeOptions, make_store
+
+    seen = []
+    monkeypatch.setattr(scograph.serve, "serve", lambda options, settings, log_line: seen.append(options))
+    result = CliRunner().invoke(main, ["serve", "--in-memory-quads", "0", "--port", "0"])
+    assert result.exit_code == 0, result.output
+    assert seen[0].in_memory_quads == 0
+    option = next(p for p in main.commands["serve"].params if p.name == "in_memory_quads")
+    assert ServeOptions().in_memory_quads == option.default == DEFAULT_IN_MEMORY_QUADS  # one default, said thrice
+    for options, in_memory in ((seen[0], False), (ServeOptions(), True)):
+        store = make_store(options, release)
+        try:
+            assert store.limits.in_memory is in_memory
+        finally:
+            store.close()
