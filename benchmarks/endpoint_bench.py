@@ -96,8 +96,28 @@ def start_scograph(name: str, build_dir: Path, log: Path, extra: list[str], src:
     )
     target = Target(name, port, "/sparql", process)
     wait_http(f"http://127.0.0.1:{port}/healthz")
-    time.sleep(1.0)  # let every query worker finish starting
+    wait_workers_started(port)
     return target
+
+
+def wait_workers_started(port: int, limit: float = 300.0) -> None:
+    """Until /healthz shows every query worker started, several times in a row: each web process
+    answers for its own pool, and a worker that copies a large release into memory takes seconds
+    (measuring while others load would time the loading, not the queries)."""
+    import requests
+
+    deadline, in_a_row = time.monotonic() + limit, 0
+    while time.monotonic() < deadline and in_a_row < 8:
+        try:
+            queries = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json().get("queries", {})
+            started = queries.get("workers", 0) > 0 and not queries.get("starting")
+        except (requests.RequestException, ValueError):
+            started = False
+        in_a_row = in_a_row + 1 if started else 0
+        time.sleep(0.25)
+    if in_a_row < 8:
+        raise RuntimeError(f"the query workers on port {port} did not all start within {limit:.0f} s")
+    time.sleep(0.5)
 
 
 def start_oxigraph(store_dir: Path, log: Path) -> Target:

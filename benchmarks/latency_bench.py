@@ -43,14 +43,14 @@ def _get(port: int, path: str, accept: str) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def measure(build_dir: Path, repeats: int) -> dict:
+def measure(build_dir: Path, repeats: int, scograph_args: list[str] | None = None) -> dict:
     from scograph.examples import example_queries
     from scograph.release import current_release
     from scograph.sparql.guard import check_query
 
     release = current_release(build_dir)
     with tempfile.TemporaryDirectory(prefix="scograph-latency-") as tmp:
-        scograph = bench.start_scograph("scograph", build_dir, Path(tmp) / "scograph.log", [])
+        scograph = bench.start_scograph("scograph", build_dir, Path(tmp) / "scograph.log", scograph_args or [])
         oxigraph = bench.start_oxigraph(release.store_path, Path(tmp) / "oxigraph.log")
         try:
             rows = []
@@ -80,6 +80,7 @@ def measure(build_dir: Path, repeats: int) -> dict:
         "build_dir": str(build_dir),
         "quads": sum(release.graphs.values()),
         "repeats": repeats,
+        "scograph_args": scograph_args or [],
         "machine": bench.machine(),
         "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "queries": rows,
@@ -94,8 +95,10 @@ def main() -> None:
     parser.add_argument("--build-dir", type=Path, required=True, help="a build directory with a current release")
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--out", type=Path, help="write the results here as JSON")
+    parser.add_argument("scograph_args", nargs=argparse.REMAINDER, help="extra options for scograph serve (after --)")
     args = parser.parse_args()
-    result = measure(args.build_dir, args.repeats)
+    extra = args.scograph_args[1:] if args.scograph_args[:1] == ["--"] else args.scograph_args
+    result = measure(args.build_dir, args.repeats, extra)
     text = json.dumps(result, indent=1)
     print(text)
     if args.out:
