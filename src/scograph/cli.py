@@ -179,7 +179,7 @@ def publish(
 @click.option("--max-queued-queries", type=click.IntRange(min=0), default=64, show_default=True, help="Queries waiting for a free worker; beyond that: 429 at once.")
 @click.option("--query-memory-mb", type=click.IntRange(min=0), default=2048, show_default=True, help="Address-space cap of each query worker; a query needing more is stopped (503). 0: no cap.")
 @click.option("--in-memory-quads", type=click.IntRange(min=0), default=250_000, show_default=True, help="Copy the release into each query worker's memory when it has at most this many quads (queries run ~2.7x faster; ~0.5 KB a quad per worker); larger releases are queried on disk. 0: always on disk.")
-@click.option("--result-cache-mb", type=click.FloatRange(min=0), default=64.0, show_default=True, help="Memory for cached query results per process (a release never changes; with --store, entries are per release version); 0 turns the cache off.")
+@click.option("--result-cache-mb", type=click.FloatRange(min=0), default=16.0, show_default=True, help="Memory for cached query results per process, and as much again for replayed answers (a release never changes; with --store, entries are per release version); 0 turns the cache off.")
 @click.option("--max-result-bytes", type=click.IntRange(min=1024), default=16 * 1024 * 1024, show_default=True, help="Bytes per answer; longer answers are cut and say so (X-Result-Truncated, X-Result-Byte-Limit).")
 @click.option("--unsafe-allow-network", is_flag=True, help="Serve even when query workers cannot be cut off the network (no user namespaces, no seccomp): the query guard is then the only wall.")
 @click.option("--store", "store_url", metavar="URL", help="Answer from this remote SPARQL endpoint instead of the embedded store.")

@@ -88,7 +88,7 @@ class ServeOptions:
     max_queued_queries: int = 64
     queue_timeout: float = 2.0
     store_url: str | None = None  # a remote SPARQL endpoint instead of the embedded store
-    result_cache_mb: float = 64.0  # per worker process; 0 turns the result cache off
+    result_cache_mb: float = 16.0  # per worker process (and as much for replayed answers); 0: both off
     query_memory_mb: int = 2048  # address-space cap of each query worker; 0: none
     in_memory_quads: int = 250_000  # releases up to this size are queried from memory (EmbeddedStore)
     unsafe_allow_network: bool = False  # serve even if query workers cannot be cut off the network

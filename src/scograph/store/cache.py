@@ -8,6 +8,7 @@ under it) the release version.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -25,6 +26,17 @@ def result_key(
 ) -> tuple:
     """What identifies one answer: the same key, the same bytes (within one release)."""
     return (release_version, query, media_type, tuple(default_graph_uris), tuple(named_graph_uris), max_results)
+
+
+#: Memory an entry takes besides its body and its key's strings: the ordered dict's slot and
+#: link, the key tuple and its small members, the QueryOutcome (tests/test_cache_bounds.py).
+ENTRY_OVERHEAD = 480
+
+
+def entry_size(key: tuple, body: bytes) -> int:
+    """The memory one entry holds, as the allocator sees it (object headers included), so that
+    ``max_bytes`` bounds the process's memory and not only the bodies in it."""
+    return sys.getsizeof(body) + sum(sys.getsizeof(part) for part in key if isinstance(part, str)) + ENTRY_OVERHEAD
 
 
 class ResultCache:
@@ -50,7 +62,7 @@ class ResultCache:
             return outcome
 
     def put(self, key: tuple, outcome: QueryOutcome) -> None:
-        size = len(outcome.body) + sum(len(part) for part in key if isinstance(part, str))
+        size = entry_size(key, outcome.body)
         if size > self.max_entry_bytes:
             return
         with self._lock:
@@ -60,7 +72,7 @@ class ResultCache:
             self._bytes += size
             while self._bytes > self.max_bytes and self._entries:
                 old_key, old = self._entries.popitem(last=False)
-                self._bytes -= len(old.body) + sum(len(part) for part in old_key if isinstance(part, str))
+                self._bytes -= entry_size(old_key, old.body)
 
     def status(self) -> dict:
         with self._lock:

@@ -89,7 +89,7 @@ class EmbeddedStore(Store):
         require_network_wall: bool = PoolLimits.require_network_wall,
         memory_mb: int = PoolLimits.memory_mb,
         max_result_bytes: int = PoolLimits.max_result_bytes,
-        result_cache_bytes: int = 64 * 1024 * 1024,
+        result_cache_bytes: int = 16 * 1024 * 1024,
         result_cache_entry_bytes: int = 1024 * 1024,
         in_memory_quads: int = DEFAULT_IN_MEMORY_QUADS,
     ):

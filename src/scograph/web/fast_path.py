@@ -27,6 +27,7 @@ Bounded like the result cache: in bytes, least recently used first out.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -39,7 +40,9 @@ _KEY_HEADERS = ("HTTP_ACCEPT", "HTTP_ACCEPT_LANGUAGE", "HTTP_ACCEPT_ENCODING", "
 #: Set by the endpoint on the environ so a replayed access-log line says the query form too.
 FORM_KEY = "scograph.sparql_form"
 DURATION_HEADER = "X-Query-Duration-Ms"
-_ENTRY_OVERHEAD = 512  # headers and key, roughly, per entry
+#: Memory an entry takes besides its body, key and headers: the slots object, the dict slot, the
+#: header list and tuples, the key tuple (tests/test_cache_bounds.py).
+_ENTRY_OVERHEAD = 400
 
 
 class _Entry:
@@ -56,7 +59,14 @@ class _Entry:
         # Where X-Query-Duration-Ms goes (None: the answer has none, as a 304 has not).
         self.duration_at = next((i for i, (name, _) in enumerate(headers) if name == DURATION_HEADER), None)
         self.headers = headers
-        self.size = len(body) + _ENTRY_OVERHEAD + sum(len(part) for part in key if part)
+        # What the allocator holds for it, object headers included: an answer's ~17 headers take
+        # more than most bodies. Header names are shared constants; values are counted whole,
+        # the constant ones too (an over-count of ~1 KB an entry, on the safe side).
+        self.size = (
+            sys.getsizeof(body) + _ENTRY_OVERHEAD + sys.getsizeof(headers)
+            + sum(sys.getsizeof(part) for part in key if part)
+            + sum(sys.getsizeof(value) + 56 for _name, value in headers)
+        )
 
 
 class FastPath:

@@ -68,7 +68,7 @@ class RemoteStore(Store):
         pointer_ttl: float = 2.0,
         connect_timeout: float = 5.0,
         auth: requests.auth.AuthBase | tuple[str, str] | None = None,
-        result_cache_bytes: int = 64 * 1024 * 1024,
+        result_cache_bytes: int = 16 * 1024 * 1024,
         result_cache_entry_bytes: int = 1024 * 1024,
         check_row_limit: bool = True,
     ):
