@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import shutil
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pyoxigraph as ox
 import pytest
@@ -100,3 +104,28 @@ def test_validation_jobs_balance_and_keep_every_partition_once():
     assert len(plan) % 2 == 0  # every worker gets as many jobs
     assert len(plan_jobs([7040] * 142, workers=2)) == 18  # 1M triples: 17 jobs of 60k would leave one worker idle at the end
     assert plan_jobs([5, 0], workers=2) == [[0], [1]]
+
+
+def test_a_failed_dump_waits_for_the_store_and_starts_no_index(release, tmp_path, monkeypatch):
+    """The caller removes the staging directory as soon as write_dumps raises: by then the store
+    must be loaded and closed (no thread still writing into the directory), and the search
+    index, which would read the store and write beside it, must not have started."""
+    for name in ("scograph.nq", "scograph.nt"):
+        shutil.copyfile(release.path / name, tmp_path / name)
+    slow_load = dumps._load_store
+
+    def load_slowly(*args):
+        time.sleep(1.0)  # the dump fails long before the store is loaded
+        return slow_load(*args)
+
+    def failing_gzip(path):
+        raise OSError(f"disk full while compressing {path.name}")
+
+    monkeypatch.setattr(dumps, "_load_store", load_slowly)
+    monkeypatch.setattr(dumps, "_gzip_job", failing_gzip)
+    indexed = []
+    with ThreadPoolExecutor(max_workers=2) as pool, pytest.raises(OSError, match="disk full"):
+        dumps.write_dumps(tmp_path, release.base_iri, {}, "store", pool, after_load=lambda: indexed.append(1))
+    assert not [t for t in threading.enumerate() if t.name.startswith("store-load")]
+    assert indexed == []
+    assert len(ox.Store.read_only(str(tmp_path / "store"))) == release.quads  # loaded whole, and closed

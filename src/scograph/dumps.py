@@ -28,8 +28,10 @@ import hashlib
 import itertools
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,10 +161,13 @@ def _serialize_job(source: Path, source_format: str, fmt_name: str, target: Path
     return _gzip_job(target)
 
 
-def _load_store(nquads: Path, store_path: Path, loaded: Future, after_load: Callable[[], object] | None):
+def _load_store(
+    nquads: Path, store_path: Path, loaded: Future, after_load: Callable[[], object] | None,
+    abandoned: threading.Event | None = None,
+):
     """Bulk-load the store, close it, set ``loaded`` to its quad count, then return
     ``after_load()`` (the build's search index, read from the store while the dumps are
-    still being written)."""
+    still being written), unless the build was ``abandoned`` meanwhile."""
     try:
         store = ox.Store(str(store_path))
         store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
@@ -174,7 +179,9 @@ def _load_store(nquads: Path, store_path: Path, loaded: Future, after_load: Call
         loaded.set_exception(exc)
         raise
     loaded.set_result(count)
-    return after_load() if after_load is not None else None
+    if after_load is None or (abandoned is not None and abandoned.is_set()):
+        return None
+    return after_load()
 
 
 def _jsonld_job(chunk: bytes, base_iri: str) -> list[str]:
@@ -234,10 +241,11 @@ def write_dumps(
     gzip), the quads the store holds, and a future of ``after_load()``, called in the store's
     thread once the store is loaded and closed (it may still run when this returns).
 
-    ``on_done`` is called with each format's name (and "store") as it is finished.
+    ``on_done`` is called with each format's name (and "store") as it is finished. If any
+    dump fails, the store's loading is waited for before the error is raised (the caller
+    removes ``out`` next), and the search index is not started.
     """
-    nquads, ntriples = out / _format("nq").filename, out / _format("nt").filename
-
+    nquads = out / _format("nq").filename
     jobs: dict[str, Future] = {}
     # The store loads in a thread of this process (Oxigraph releases the GIL while it
     # loads), not in a forked worker: RocksDB in a child forked from a process that has
@@ -246,8 +254,24 @@ def write_dumps(
     loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-load")
     jobs["store"] = Future()
     jobs["store"].set_running_or_notify_cancel()
-    after = loader.submit(_load_store, nquads, out / store_dir, jobs["store"], after_load)
+    abandoned = threading.Event()
+    after = loader.submit(_load_store, nquads, out / store_dir, jobs["store"], after_load, abandoned)
     loader.shutdown(wait=False)  # the job runs on; its result is awaited below
+    try:
+        return _write_other_dumps(out, base_iri, prefixes, pool, jobs, on_done, after)
+    except BaseException:
+        # The store is still being written into ``out``, which the caller removes next: let it
+        # finish first (a bulk load cannot be stopped), and skip the search index it would start.
+        abandoned.set()
+        futures_wait([after])
+        raise
+
+
+def _write_other_dumps(
+    out: Path, base_iri: str, prefixes: dict[str, str], pool: Executor, jobs: dict[str, Future],
+    on_done: Callable[[str], None], after: Future,
+) -> tuple[list[FileEntry], int, Future]:
+    nquads, ntriples = out / _format("nq").filename, out / _format("nt").filename
     # Longest first, so the pool's last job is a short one.
     for name, source, source_format in (("rdf", ntriples, "nt"), ("trig", nquads, "nq"), ("ttl", ntriples, "nt")):
         fmt = _format(name)
