@@ -381,8 +381,8 @@ def test_a_bad_public_url_is_one_sentence(tmp_path, value, env):
 )
 def test_the_default_public_url_is_the_loopback_address_else_the_base_iri(host, port, expected):
     """Only a loopback server's own address reaches it for sure; elsewhere the base IRI does (through w3id.org)."""
-    from scograph.serve import ServeOptions, _origin_line, with_public_url
+    from scograph.serve import ServeOptions, origin_line, with_public_url
 
     options = with_public_url(ServeOptions(host=host, port=port))
     assert options.web.public_url == expected
-    assert _origin_line(options, BASE).endswith(f"use {expected or BASE} (--public-url to change)")
+    assert origin_line(options, BASE).endswith(f"use {expected or BASE} (--public-url to change)")

@@ -34,7 +34,6 @@ import resource
 import signal
 import sys
 import traceback
-from itertools import islice
 from typing import Any
 
 import pyoxigraph as ox
