@@ -67,7 +67,7 @@ def main() -> None:
     import pyoxigraph as ox
 
     from scograph.release import current_release
-    from scograph.serve import FORM_OVERHEAD, FORM_SLACK
+    from scograph.sparql.protocol import FORM_OVERHEAD, FORM_SLACK
     from scograph.store import query_worker
     from scograph.store.embedded import EmbeddedStore
     from scograph.web.app import WebConfig, create_app

@@ -77,7 +77,8 @@ def _run_gunicorn(build_dir: Path, port: int, worker_class: str, threads: int | 
     from gunicorn.app.base import BaseApplication
 
     from scograph.release import current_release
-    from scograph.serve import ServeOptions, _configure_logging, make_store
+    from scograph.serve import ServeOptions, make_store
+    from scograph.serve.worker import configure_logging
     from scograph.web.app import create_app
 
     options = ServeOptions(port=port, log_level="warning", threads=threads)
@@ -108,7 +109,7 @@ def _run_gunicorn(build_dir: Path, port: int, worker_class: str, threads: int | 
                 self.cfg.set("control_socket_disable", True)
 
         def load(self):
-            _configure_logging(options.log_level)
+            configure_logging(options.log_level)
             store = make_store(options, release)
             stores.append(store)
             return create_app(store, options.web)

@@ -51,7 +51,7 @@ def make_store(options: ServeOptions, release: Release | None) -> Store:
     return store
 
 
-def _configure_logging(level: str) -> None:
+def configure_logging(level: str) -> None:
     logger = logging.getLogger("scograph")
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
@@ -85,7 +85,7 @@ _STORES: list[Store] = []
 def worker_app(options: ServeOptions, release: Release | None, parent_pid: int):
     """The WSGI app of one worker process, with its own store and query pool (runs in the worker)."""
     _die_with_parent(parent_pid)
-    _configure_logging(options.log_level)
+    configure_logging(options.log_level)
     store = make_store(options, release)
     _STORES.append(store)
     # Search reads the local release's index file, also with --store URL (publish leaves it local).
