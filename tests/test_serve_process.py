@@ -292,3 +292,37 @@ def test_a_taken_port_is_one_sentence_and_exit_1(reuse_port, settings, release):
     lines = done.stderr.splitlines()
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith(f"port {port} on 127.0.0.1 is already in use"), lines[0]
+
+
+def _affinity(pid: int) -> frozenset[int]:
+    return frozenset(os.sched_getaffinity(pid))
+
+
+@pytest.mark.parametrize("args,pinned", [
+    ((), True),                      # the default: a process per core, each on its own
+    (("--no-pin-cores",), False),    # asked not to
+    (("--workers", "1"), False),     # fewer processes than cores: a pinned one would idle a core
+])
+def test_each_web_process_and_its_query_workers_share_one_core(args, pinned, settings, release, tmp_path):
+    cores = frozenset(os.sched_getaffinity(0))
+    processes = int(args[1]) if args[:1] == ("--workers",) else len(cores)
+    process, _port = _start(settings.build_dir, tmp_path / "serve.log", "--max-concurrent-queries", str(2 * processes), *args)
+    try:
+        _wait_for_tree(process, expected=processes + 2 * processes)
+        children = _children()
+        webs = [pid for pid in children.get(process.pid, []) if _alive(pid)]
+        assert len(webs) == processes
+        assert _affinity(process.pid) == cores  # granian's main process is never pinned
+        for web in webs:
+            workers = [pid for pid in children.get(web, []) if _alive(pid)]
+            assert len(workers) == 2
+            for pid in (web, *workers):
+                threads = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+                assert {_affinity(t) for t in threads} == {_affinity(web)}, pid  # every thread, every worker
+        if pinned and len(cores) > 1:
+            assert sorted(len(_affinity(web)) for web in webs) == [1] * processes
+            assert set().union(*(_affinity(web) for web in webs)) == cores  # one process on each core
+        else:
+            assert {_affinity(web) for web in webs} == {cores}
+    finally:
+        stop(process)

@@ -181,6 +181,7 @@ def publish(
 @click.option("--in-memory-quads", type=click.IntRange(min=0), default=250_000, show_default=True, help="Copy the release into each query worker's memory when it has at most this many quads (queries run ~2.7x faster; ~0.5 KB a quad per worker); larger releases are queried on disk. 0: always on disk.")
 @click.option("--result-cache-mb", type=click.FloatRange(min=0), default=16.0, show_default=True, help="Memory for cached query results per process, and as much again for replayed answers (a release never changes; with --store, entries are per release version); 0 turns the cache off.")
 @click.option("--max-result-bytes", type=click.IntRange(min=1024), default=16 * 1024 * 1024, show_default=True, help="Bytes per answer; longer answers are cut and say so (X-Result-Truncated, X-Result-Byte-Limit).")
+@click.option("--pin-cores/--no-pin-cores", default=True, show_default=True, help="Keep each HTTP worker process and its query workers on one core, when there is a process for every core (fewer moves between caches: 2-23 % more uncached queries a second on 2 cores).")
 @click.option("--unsafe-allow-network", is_flag=True, help="Serve even when query workers cannot be cut off the network (no user namespaces, no seccomp): the query guard is then the only wall.")
 @click.option("--store", "store_url", metavar="URL", help="Answer from this remote SPARQL endpoint instead of the embedded store.")
 @click.option("--public-url", metavar="URL", envvar="SCOGRAPH_PUBLIC_URL", help="Where clients reach this server's root, for the URLs that must be absolute (sitemap, robots.txt, sd:endpoint) [env SCOGRAPH_PUBLIC_URL; default: http://HOST:PORT/ on loopback, else the base IRI]. Never taken from the request's Host header.")
@@ -204,6 +205,7 @@ def serve(
     in_memory_quads: int,
     result_cache_mb: float,
     max_result_bytes: int,
+    pin_cores: bool,
     unsafe_allow_network: bool,
     store_url: str | None,
     public_url: str | None,
@@ -243,7 +245,7 @@ def serve(
         host=host, port=port, workers=workers, threads=threads, web=web,
         max_queued_queries=max_queued_queries, queue_timeout=queue_timeout, store_url=store_url, log_level=log_level,
         result_cache_mb=result_cache_mb, query_memory_mb=query_memory_mb, in_memory_quads=in_memory_quads,
-        unsafe_allow_network=unsafe_allow_network,
+        unsafe_allow_network=unsafe_allow_network, pin_cores=pin_cores,
     )
     try:
         run_server(options, settings, log_line=lambda msg: click.echo(msg, err=True))

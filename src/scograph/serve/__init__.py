@@ -16,6 +16,8 @@ How the processes combine (measured on 2 cores, see benchmarks/REPORT-endpoint.m
   The price: a process whose share is busy refuses (429) even if the other
   has room, and ``/healthz`` shows the pool of the process that answered.
   ``--workers 1`` gives one exact, server-wide bound.
+- With a process for every core, each is kept on a core of its own with its
+  query workers (``ServeOptions.process_cores``, ``--no-pin-cores`` to stop it).
 - Threads per process (granian's "blocking threads", the ones that run the
   WSGI app) = its running + queued queries + 4 spare (pages, ``/healthz``), so
   that requests are refused by the pool's bound (fast 429), not left waiting.

@@ -34,6 +34,7 @@ class ServeOptions:
     query_memory_mb: int = 2048  # address-space cap of each query worker; 0: none
     in_memory_quads: int = 250_000  # releases up to this size are queried from memory (EmbeddedStore)
     unsafe_allow_network: bool = False  # serve even if query workers cannot be cut off the network
+    pin_cores: bool = True  # each HTTP worker process and its query workers on a core of their own
     log_level: str = "info"
 
     @property
@@ -49,6 +50,22 @@ class ServeOptions:
     @property
     def queued_per_process(self) -> int:
         return max(0, math.ceil(self.max_queued_queries / self.processes))
+
+    def process_cores(self) -> tuple[int, ...] | None:
+        """The core of each HTTP worker process (the i-th process on the i-th, modulo), or None to
+        let the kernel place them: when asked not to pin, or when there are fewer processes than
+        cores (a pinned process would leave a core idle that its query workers could use).
+
+        Why pin (benchmarks/REPORT-endpoint.md, "Third pass"): a request crosses from the web
+        process to a query worker and back; on one core the two hand it over without a move
+        between caches, and the kernel stops migrating them (~1,900 moves in 10 s, one thread)."""
+        try:
+            cores = tuple(sorted(os.sched_getaffinity(0)))
+        except (AttributeError, OSError):  # not Linux
+            return None
+        if not self.pin_cores or len(cores) < 2 or self.processes < len(cores):
+            return None
+        return cores
 
     @property
     def threads_per_process(self) -> int:

@@ -61,7 +61,8 @@ class ScographServer:
         )
         _raise_open_files_limit(o.processes * (CONNECTIONS_PER_PROCESS + BACKLOG) + 256)
         loader = functools.partial(worker_app, o, self.release, os.getpid())
-        server.serve(spawn_target=wsgi_worker, target_loader=loader, wrap_loader=False)
+        spawn = functools.partial(wsgi_worker, o.process_cores())
+        server.serve(spawn_target=spawn, target_loader=loader, wrap_loader=False)
 
 
 def _raise_open_files_limit(wanted: int) -> None:

@@ -97,12 +97,16 @@ def worker_app(options: ServeOptions, release: Release | None, parent_pid: int):
     )
 
 
-def wsgi_worker(*args, **kwargs) -> None:
-    """granian's WSGI worker, then closing the store (its query workers) when the worker exits."""
+def wsgi_worker(cores: tuple[int, ...] | None, worker_id: int, *args, **kwargs) -> None:
+    """granian's WSGI worker (``worker_id`` counts from 1), on its core when ``cores`` are given,
+    then closing the store (its query workers) when the worker exits."""
     from granian.server.mp import MPServer
 
+    if cores:
+        # Before the app loads: its threads and query workers inherit the affinity.
+        os.sched_setaffinity(0, {cores[(worker_id - 1) % len(cores)]})
     try:
-        MPServer._spawn_wsgi_worker(*args, **kwargs)
+        MPServer._spawn_wsgi_worker(worker_id, *args, **kwargs)
     finally:
         while _STORES:
             _STORES.pop().close()
