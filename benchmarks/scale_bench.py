@@ -316,7 +316,7 @@ if sys.argv[3] == "pyshacl":
     from scograph.validate import validate_graphs
     b.validate_sources = lambda s: validate_graphs(s.data.triples + s.ontology.triples + s.record.triples, s.shapes.triples)
 if sys.argv[3] == "fast":
-    from scograph.validate_fast import validate_graphs_fast
+    from scograph.validate.fast import validate_graphs_fast
     b.validate_sources = lambda s: validate_graphs_fast(s.data.triples + s.ontology.triples + s.record.triples, s.shapes.triples)
 if sys.argv[3] == "none":  # measurement only: the build's cost without validation
     import rdflib
@@ -333,14 +333,14 @@ from pathlib import Path
 from scograph.build import load_sources
 from scograph.config import Settings
 from scograph.validate import validate_graphs
-from scograph.validate_fast import validate_graphs_fast
+from scograph.validate.fast import validate_graphs_fast
 sources = load_sources(Settings(source_root=Path(sys.argv[1]), build_dir=Path("/nonexistent")))
 data = sources.data.triples + sources.ontology.triples + sources.record.triples
 start = time.monotonic()
 if sys.argv[2] == "partitioned":
     # One partition per synthetic file (100 documents each); the real data is shared.
     from scograph.sources import parse_turtle_file
-    from scograph.validate_partitioned import validate_partitioned
+    from scograph.validate.partitioned import validate_partitioned
     partitions = [parse_turtle_file(p) for p in sources.data.files if "synthetic" in p.parts]
     shared = [t for p in sources.data.files if "synthetic" not in p.parts for t in parse_turtle_file(p)]
     shared += list(sources.ontology.triples + sources.record.triples)

@@ -16,7 +16,7 @@ from scograph.build import canonical_quads as canonical_quad_objects
 from scograph.description import DUMP_FORMATS
 from scograph.jsonld import write_compacted_jsonld
 from scograph.namespaces import PREFIXES
-from scograph.validate_partitioned import plan_jobs
+from scograph.validate.partitioned import plan_jobs
 
 N, L, B = ox.NamedNode, ox.Literal, ox.BlankNode
 

@@ -8,7 +8,7 @@ from scograph.build import load_sources
 from scograph.config import Settings
 from scograph.sources import parse_turtle_file
 from scograph.validate import validate_graphs
-from scograph.validate_fast import split_constraints, validate_graphs_fast
+from scograph.validate.fast import split_constraints, validate_graphs_fast
 from scograph.rdfconvert import to_rdflib
 from tests.conftest import REPO
 
@@ -97,7 +97,7 @@ def test_every_sparql_constraint_of_the_shapes_is_run_in_bulk(tmp_path):
 
 def test_partitioned_validation_finds_the_same(tmp_path):
     """Per-document partitions (the Initiative's file plus the breaches) with the rest shared."""
-    from scograph.validate_partitioned import validate_partitioned
+    from scograph.validate.partitioned import validate_partitioned
 
     sources = load_sources(Settings(source_root=REPO, build_dir=tmp_path / "build"))
     breaches = tmp_path / "breaches.ttl"

@@ -58,7 +58,7 @@ def _warm() -> int:
     # Imported here, while the parent reads the sources, not in the first validation job.
     import pyshacl  # noqa: F401
 
-    import scograph.validate_fast  # noqa: F401
+    import scograph.validate.fast  # noqa: F401
 
     return os.getpid()
 

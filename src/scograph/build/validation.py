@@ -9,8 +9,8 @@ from scograph.build.failures import BuildError
 from scograph.build.inputs import LoadedSources
 from scograph.pool import worker_pool
 from scograph.validate import ValidationOutcome
-from scograph.validate_fast import validate_graphs_fast
-from scograph.validate_partitioned import submit_partitioned
+from scograph.validate.fast import validate_graphs_fast
+from scograph.validate.partitioned import submit_partitioned
 
 
 def validate_sources(

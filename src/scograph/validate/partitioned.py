@@ -2,7 +2,7 @@
 
 Each partition (typically: the file(s) of one or a few documents) is validated
 together with the shared reference data (vocabularies, states, places, events,
-ontology) by :func:`scograph.validate_fast.validate_graphs_fast` in a worker
+ontology) by :func:`scograph.validate.fast.validate_graphs_fast` in a worker
 process, one per core; the reports are merged and results about shared nodes,
 which every partition sees, are kept once. Memory is bounded by one
 partition's graph instead of an rdflib graph of the whole corpus.
@@ -58,7 +58,7 @@ def _validate_partition(job: tuple[bytes, bytes, bytes]) -> tuple[tuple[Validati
 
     Results are named here, where the report's blank nodes still match the shapes graph's.
     """
-    from scograph.validate_fast import validate_graphs_fast
+    from scograph.validate.fast import validate_graphs_fast
 
     partition, shared, shapes = (
         [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)] for body in job

@@ -19,7 +19,7 @@ equal pyshacl's on the real data and on data with injected violations.
 
 Drop-in for :func:`scograph.validate.validate_graphs`::
 
-    from scograph.validate_fast import validate_graphs_fast
+    from scograph.validate.fast import validate_graphs_fast
     outcome = validate_graphs_fast(data_triples, shape_triples)
 """
 

@@ -1,4 +1,9 @@
-"""SHACL validation of the sources with pyshacl, and a report people can read."""
+"""SHACL validation of the sources with pyshacl, and a report people can read.
+
+Two faster ways to the same results live beside it: :mod:`scograph.validate.fast`
+(SPARQL constraints run once in Oxigraph) and :mod:`scograph.validate.partitioned`
+(documents validated in parallel); ``tests/test_validate_fast.py`` holds all three equal.
+"""
 
 from __future__ import annotations
 
