@@ -168,3 +168,18 @@ def test_serve_passes_the_threshold_from_the_command_line_to_the_store(release, 
             assert store.limits.in_memory is in_memory
         finally:
             store.close()
+
+
+@pytest.mark.parametrize("in_memory_quads,named", [(DEFAULT_IN_MEMORY_QUADS, "--in-memory-quads"), (0, "raise it")])
+def test_a_cap_below_what_the_worker_holds_is_refused_by_name(release, in_memory_quads, named):
+    """A worker already past its address-space cap would fail every query as "out of memory";
+    it refuses to start instead, and says which options to change."""
+    from scograph.store.base import StoreUnavailable
+
+    store = EmbeddedStore(release, workers=1, result_cache_bytes=0, memory_mb=64, in_memory_quads=in_memory_quads)
+    try:
+        with pytest.raises(StoreUnavailable, match="--query-memory-mb") as refused:
+            store.run("ASK {}")
+        assert named in str(refused.value)
+    finally:
+        store.close()

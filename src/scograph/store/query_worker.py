@@ -393,6 +393,26 @@ def execute(
     return "CONSTRUCT", graph_media_type, body, count, truncated
 
 
+def check_room(memory_mb: int, in_memory: bool) -> None:
+    """Fail the start, naming the options, when this worker already takes the address space the
+    cap would allow: under the cap every allocation would then fail, and every query with it."""
+    if memory_mb <= 0:
+        return
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            size = int(statm.read().split()[0]) * _PAGE_BYTES
+    except (OSError, ValueError, IndexError):  # no /proc: nothing to compare
+        return
+    if size >= memory_mb * 1024 * 1024:
+        fix = ("raise it, or lower --in-memory-quads so that the release is queried on disk" if in_memory
+               else "raise it")
+        where = " with the release copied into memory" if in_memory else ""
+        raise MemoryError(
+            f"a query worker{where} already takes {size >> 20} MiB of address space, more than the "
+            f"{memory_mb} MiB a query worker may use (--query-memory-mb): {fix}"
+        )
+
+
 def _limit_memory(megabytes: int) -> None:
     """Cap the address space: a query that would need more dies (Rust aborts on a failed
     allocation) instead of pushing the whole server into swap or the OOM killer."""
@@ -425,6 +445,7 @@ def serve(conn: Channel, store_path: str, walls: tuple[str, ...], memory_mb: int
         up, reasons = raise_walls(walls)
         store = open_store(store_path, in_memory)
         base_iri = endpoint_iri(store_path)
+        check_room(memory_mb, in_memory)
         _limit_memory(memory_mb)
     except Exception as exc:  # the pool logs this text: an empty reason helps no one
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
