@@ -27,7 +27,7 @@ So every query runs in one of ``workers`` processes
   is off (``scograph serve --unsafe-allow-network``).
 - **in memory when small**: a release of at most ``in_memory_quads`` quads is
   copied into each worker's memory at start (Oxigraph's in-memory store answers
-  2.7-2.9x faster than RocksDB; about 0.5 KB a quad per worker, and a second a
+  2.4-3.2x faster than RocksDB; about 0.5 KB a quad per worker, and a second a
   100,000 quads to start); larger ones are queried on disk.
 - **guard**: :mod:`scograph.sparql.guard` refuses updates, SERVICE and remote
   FROM before a worker sees the query, for every caller (pages included).
@@ -69,7 +69,7 @@ GRAPH_FORMATS = query_worker.GRAPH_FORMATS
 
 
 #: Largest release copied into each query worker's memory: ~125 MB and ~2.5 s per worker at this size
-#: (benchmarks/REPORT-endpoint.md, "In-memory store"); the default dataset has ~4,200 quads.
+#: (benchmarks/REPORT-endpoint.md, "Third pass"); the default dataset has ~4,200 quads.
 DEFAULT_IN_MEMORY_QUADS = 250_000
 
 

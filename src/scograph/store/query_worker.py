@@ -424,8 +424,8 @@ def _limit_memory(megabytes: int) -> None:
 def open_store(store_path: str, in_memory: bool) -> ox.Store:
     """The release store, read-only on disk, or copied into this process's memory.
 
-    Oxigraph's in-memory store answers the example queries 2.7-2.9x faster than
-    its RocksDB one (benchmarks/REPORT-endpoint.md, "In-memory store"). The copy
+    Oxigraph's in-memory store answers the example queries 2.4-3.2x faster than
+    its RocksDB one (benchmarks/REPORT-endpoint.md, "Third pass"). The copy
     is made from the on-disk store, not from a dump: blank nodes keep the
     identifiers the store gave them, so every worker, in memory or not, writes
     the same bytes for the same query (a parser would mint new ones)."""
