@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import endpoint_bench as bench  # noqa: E402
 from wrk_mix import engine_ms, run_mix, tree_rss_mib  # noqa: E402
 
-from scograph.store.embedded import DEFAULT_IN_MEMORY_QUADS  # noqa: E402
+from scograph.store.embedded import copied_into_memory  # noqa: E402
 
 CONCURRENCIES = (8, 32)
 
@@ -65,7 +65,7 @@ def main_wrk(args) -> None:
         # Each server's overhead is its CPU minus the engine it runs: scograph's query workers copy a
         # release this small into memory (EmbeddedStore), the code compared against queried it on disk
         # (as every scograph before the copy did), Oxigraph server queries it on disk.
-        in_memory = (release.quads or 0) <= DEFAULT_IN_MEMORY_QUADS
+        in_memory = copied_into_memory(release)
         engine, native = engine_ms(str(release.store_path), engine_mix, in_memory=in_memory)
         engine_on_disk = engine_ms(str(release.store_path), engine_mix)[0] if in_memory else engine
         engine_of = {"scograph": engine, "scograph (before)": engine_on_disk, "oxigraph": native}

@@ -183,3 +183,17 @@ def test_a_cap_below_what_the_worker_holds_is_refused_by_name(release, in_memory
         assert named in str(refused.value)
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("value", ["-1", "many", "1e6", ""])
+def test_a_bad_threshold_is_refused_by_name_before_anything_starts(value, monkeypatch):
+    from click.testing import CliRunner
+
+    import scograph.serve
+    from scograph.cli import main
+
+    started = []
+    monkeypatch.setattr(scograph.serve, "serve", lambda *args, **kwargs: started.append(args))
+    result = CliRunner().invoke(main, ["serve", "--in-memory-quads", value, "--port", "0"])
+    assert result.exit_code == 2 and started == []
+    assert "--in-memory-quads" in result.output

@@ -33,10 +33,11 @@ def result_key(
 ENTRY_OVERHEAD = 480
 
 
-def entry_size(key: tuple, body: bytes) -> int:
+def entry_size(key: tuple, body: bytes, overhead: int = ENTRY_OVERHEAD) -> int:
     """The memory one entry holds, as the allocator sees it (object headers included), so that
-    ``max_bytes`` bounds the process's memory and not only the bodies in it."""
-    return sys.getsizeof(body) + sum(sys.getsizeof(part) for part in key if isinstance(part, str)) + ENTRY_OVERHEAD
+    ``max_bytes`` bounds the process's memory and not only the bodies in it; ``overhead``: what
+    the entry's own objects take (the replay cache's differ, ``web/fast_path.py``)."""
+    return sys.getsizeof(body) + sum(sys.getsizeof(part) for part in key if isinstance(part, str)) + overhead
 
 
 class ResultCache:

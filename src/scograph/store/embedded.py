@@ -73,6 +73,11 @@ GRAPH_FORMATS = query_worker.GRAPH_FORMATS
 DEFAULT_IN_MEMORY_QUADS = 250_000
 
 
+def copied_into_memory(release: Release, in_memory_quads: int = DEFAULT_IN_MEMORY_QUADS) -> bool:
+    """Whether the query workers of ``release`` query a copy in memory (a size not said is not guessed)."""
+    return release.quads is not None and release.quads <= in_memory_quads
+
+
 class EmbeddedStore(Store):
     """The release's Oxigraph store behind the :class:`Store` interface, with every safety bound on."""
 
@@ -103,7 +108,7 @@ class EmbeddedStore(Store):
         self.limits = PoolLimits(
             workers, max_queued, queue_timeout, timeout, max_results,
             tuple(network_walls), require_network_wall, memory_mb, max_result_bytes,
-            in_memory=release.quads is not None and release.quads <= in_memory_quads,
+            in_memory=copied_into_memory(release, in_memory_quads),
         )
         self._graphs = frozenset(release.graphs)
         self._pool: WorkerPool | None = None

@@ -126,16 +126,21 @@ def _open_statm() -> int | None:
         return None
 
 
-def _resident_bytes(statm: int | None) -> int | None:
-    """This process's resident size, from ``/proc/self/statm`` opened once (a pread at offset 0
-    reads it afresh: ~2 us, against ~15 us for an open() each time); None where /proc is not
-    there: then every query trims."""
+def _statm_bytes(statm: int | None, field: int) -> int | None:
+    """One field of ``/proc/self/statm`` opened once (0: address space, 1: resident), in bytes; a
+    pread at offset 0 reads it afresh (~2 us, against ~15 us for an open() each time). None where
+    /proc is not there."""
     if statm is None:
         return None
     try:
-        return int(os.pread(statm, 128, 0).split()[1]) * _PAGE_BYTES
+        return int(os.pread(statm, 128, 0).split()[field]) * _PAGE_BYTES
     except (OSError, ValueError, IndexError):
         return None
+
+
+def _resident_bytes(statm: int | None) -> int | None:
+    """This process's resident size; None where /proc is not there: then every query trims."""
+    return _statm_bytes(statm, 1)
 
 
 def _trim_heap() -> None:
@@ -393,15 +398,11 @@ def execute(
     return "CONSTRUCT", graph_media_type, body, count, truncated
 
 
-def check_room(memory_mb: int, in_memory: bool) -> None:
+def check_room(memory_mb: int, in_memory: bool, statm: int | None) -> None:
     """Fail the start, naming the options, when this worker already takes the address space the
     cap would allow: under the cap every allocation would then fail, and every query with it."""
-    if memory_mb <= 0:
-        return
-    try:
-        with open("/proc/self/statm", "rb") as statm:
-            size = int(statm.read().split()[0]) * _PAGE_BYTES
-    except (OSError, ValueError, IndexError):  # no /proc: nothing to compare
+    size = _statm_bytes(statm, 0)
+    if memory_mb <= 0 or size is None:  # no cap, or no /proc: nothing to compare
         return
     if size >= memory_mb * 1024 * 1024:
         fix = ("raise it, or lower --in-memory-quads so that the release is queried on disk" if in_memory
@@ -441,17 +442,17 @@ def serve(conn: Channel, store_path: str, walls: tuple[str, ...], memory_mb: int
     """The worker's main loop: one request in, one reply out, until the parent goes away."""
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server; it stops us
+    statm = _open_statm()
     try:
         up, reasons = raise_walls(walls)
         store = open_store(store_path, in_memory)
         base_iri = endpoint_iri(store_path)
-        check_room(memory_mb, in_memory)
+        check_room(memory_mb, in_memory, statm)
         _limit_memory(memory_mb)
     except Exception as exc:  # the pool logs this text: an empty reason helps no one
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
         return
     conn.send(("ready", os.getpid(), up, reasons))
-    statm = _open_statm()
     trimmed_at = _resident_bytes(statm)  # the resident size after the last trim
     while True:
         try:

@@ -33,6 +33,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
+from scograph.store.cache import entry_size
+
 access_log = logging.getLogger("scograph.access")
 
 #: The WSGI environ keys an answer of the endpoint depends on (besides the release).
@@ -63,8 +65,7 @@ class _Entry:
         # more than most bodies. Header names are shared constants; values are counted whole,
         # the constant ones too (an over-count of ~1 KB an entry, on the safe side).
         self.size = (
-            sys.getsizeof(body) + _ENTRY_OVERHEAD + sys.getsizeof(headers)
-            + sum(sys.getsizeof(part) for part in key if part)
+            entry_size(key, body, _ENTRY_OVERHEAD) + sys.getsizeof(headers)
             + sum(sys.getsizeof(value) + 56 for _name, value in headers)
         )
 
