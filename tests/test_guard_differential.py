@@ -96,7 +96,10 @@ def assert_agrees(store: ox.Store, listener: Listener, query: str) -> tuple[str,
     if screen(query):
         assert connected == 0, f"the screen cleared a query that made the engine connect: {query!r}"
         assert not read_forbidden, f"the screen cleared a query that read a forbidden graph: {query!r}"
-        if guard != "allowed":
+        # What the guard refuses (403: SERVICE, FROM, Update, another graph) the engine must refuse
+        # too. A query the guard only finds unclear (400: an IRI the engine may read as "<" and a
+        # comment) may run: with no SERVICE or FROM outside comment lines there is nothing to hide.
+        if guard == "refused":
             assert engine_refuses(store, query), f"the screen cleared a query the guard stops and the engine runs: {query!r}"
     return guard, connected, read_forbidden
 
@@ -349,6 +352,59 @@ def test_no_query_the_screen_clears_holds_what_the_guard_stops(engine, listener,
     guard, _, _ = assert_agrees(engine, listener, query)
     if currently_in_test_context():
         event(f"screen {'clears' if screen(query) else 'reads'}, guard {guard}")
+
+
+#: Lines around a SERVICE or FROM that may or may not be comments: how a line starts, what is
+#: in it (long strings that carry a line break, IRIs and strings that hold a "#", an IRI the
+#: engine reads as "<"), and what ends it, for the engine's comments (CR, LF) or not (NEL,
+#: LINE SEPARATOR, form feed, vertical tab).
+LINE_STARTS = ["", "", "#", "# ", " #", "\t#", "\x0c#", "\x85#", "\u2028#"]
+LINE_CHUNKS = [  # mostly whole patterns, so that many queries run and a live SERVICE connects
+    "SERVICE:x {}", "SERVICE <http://127.0.0.1:{port}/x> {}", "sErViCe:x{}", "SERVICE:x {} ", "?s ?p ?o .",
+    "FILTER(true)", "BIND(1 AS ?x)", '?s ?p """', "?s ?p '''", "", " ", "from", "FROM:g", "#", '"""', "'''", '"#"', "'#'",
+    "<http://e.example/#>", "<#", ">", "\"", "FILTER(?o<?p)", "#>",
+]
+LINE_BREAKS = ["\n", "\n", "\r", "\r\n", "\x85", "\u2028", "\u2029", "\x0c", "\x0b"]
+LINES = st.lists(st.tuples(st.sampled_from(LINE_STARTS), st.lists(st.sampled_from(LINE_CHUNKS), max_size=3),
+                           st.sampled_from(LINE_BREAKS)), min_size=1, max_size=8)
+
+
+@pytest.mark.timeout(600)
+@settings(GENERATED, max_examples=1500 * SCALE)
+@given(lines=LINES)
+def test_service_and_from_cleared_in_comment_lines_never_reach_the_engine(engine, listener, lines):
+    """The screen clears a SERVICE or FROM only in a line that is a comment from its start:
+    whatever it clears of these, the engine neither connects nor reads another graph."""
+    body = "".join(start + "".join(chunks) + end for start, chunks, end in lines)
+    query = prologue(listener.port) + "SELECT * WHERE {\n" + _fill(body, listener.port) + "\n}"
+    guard, _, _ = assert_agrees(engine, listener, query)
+    if currently_in_test_context():
+        event(f"screen {'clears' if screen(query) else 'reads'}, guard {guard}")
+
+
+def test_the_screen_clears_service_and_from_in_comment_lines_only(engine, listener):
+    cleared = [
+        "SELECT * WHERE { ?s ?p ?o }\n# from the forum\n  # SERVICE <http://127.0.0.1:{port}/x> {}",
+        "# FROM:g\r\nSELECT * WHERE { ?s ?p ?o }",
+        "\t# title: clauses from 2024\nASK {}",
+    ]
+    read = [  # each hides a live SERVICE or FROM from a reader that takes the whole line for a comment
+        "SELECT * WHERE {\n# c\rSERVICE:x {} }",  # a comment ends at CR
+        "SELECT * WHERE { ?s ?p \"\"\"\n# \"\"\" SERVICE:x {} }",  # the "#" line starts inside a long string
+        "SELECT * WHERE { ?s ?p '''\n#''' SERVICE:x {} }",
+        "SELECT * FROM:g WHERE { # FROM\n ?s ?p ?o }",  # the first FROM is on a line of its own
+        "SELECT * WHERE {\n\x0c# SERVICE:x {} }",  # a form feed is no blank for the engine
+    ]
+    for query in cleared:
+        query = _fill(query, listener.port)
+        assert screen(query), query
+        assert assert_agrees(engine, listener, prologue(listener.port) + query)[0] == "allowed"
+    for query in read:
+        query = prologue(listener.port) + _fill(query, listener.port)
+        assert not screen(query), query
+        assert_agrees(engine, listener, query)
+    connecting = prologue(listener.port) + "SELECT * WHERE {\n# c\rSERVICE:x {} }"
+    assert assert_agrees(engine, listener, connecting)[1] > 0  # the CR case: the engine does connect
 
 
 def test_the_screen_never_clears_service_from_or_a_bound_passed():
