@@ -52,6 +52,11 @@ def make_store(options: ServeOptions, release: Release | None) -> Store:
 
 
 def configure_logging(level: str) -> None:
+    # A record per query: skip what no line of ours prints (the caller's file and line, which
+    # walk the stack; the thread and multiprocessing names), the logging HOWTO's optimisations.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logMultiprocessing = False
     logger = logging.getLogger("scograph")
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
