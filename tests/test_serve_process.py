@@ -326,3 +326,17 @@ def test_each_web_process_and_its_query_workers_share_one_core(args, pinned, set
             assert {_affinity(web) for web in webs} == {cores}
     finally:
         stop(process)
+
+
+def test_one_web_process_per_core_this_server_may_use_not_per_core_of_the_machine():
+    """In a container limited to some of a host's cores (its affinity), serve starts a web
+    process for each core it may use, not for each core the machine has."""
+    import sys
+
+    probe = "from scograph.serve.options import ServeOptions; o = ServeOptions(); print(o.processes, o.process_cores())"
+    cores = sorted(os.sched_getaffinity(0))
+    one_core = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                              preexec_fn=lambda: os.sched_setaffinity(0, {cores[0]}))
+    assert one_core.stdout.split() == ["1", "None"], one_core  # one process, left where the kernel puts it
+    every_core = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert every_core.stdout.split()[0] == str(min(len(cores), 4))  # at most one per query slot (4)

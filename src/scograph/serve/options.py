@@ -7,6 +7,7 @@ import math
 import os
 from dataclasses import dataclass, field
 
+from scograph.pool import cores as usable_cores
 from scograph.web.app import WebConfig
 
 #: The request line and headers together may not exceed this (431 beyond); longer queries must be POSTed.
@@ -39,9 +40,11 @@ class ServeOptions:
 
     @property
     def processes(self) -> int:
+        """One per core this process may use (its affinity: in a container limited to two of a
+        host's 64 cores, two), at most one per query slot."""
         if self.workers is not None:
             return self.workers
-        return max(1, min(os.cpu_count() or 1, self.web.max_concurrent_queries))
+        return max(1, min(usable_cores(), self.web.max_concurrent_queries))
 
     @property
     def query_workers_per_process(self) -> int:
