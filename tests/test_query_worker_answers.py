@@ -19,6 +19,7 @@ import pytest
 from scograph.examples import example_queries
 from scograph.sparql.guard import check_query
 from scograph.store import query_worker
+from scograph.store.query_worker import answers
 
 XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
 QUERIES = [
@@ -56,8 +57,8 @@ def rows(body: bytes, media_type: str) -> list:
 
 
 def both_ways(store: ox.Store, query: str, media_type: str, max_results: int = 10_000):
-    native = query_worker._select_native(store.query(query), media_type, max_results, 1 << 24)
-    capped = query_worker._select(store.query(query), media_type, max_results, 1 << 24)
+    native = answers._select_native(store.query(query), media_type, max_results, 1 << 24)
+    capped = answers._select(store.query(query), media_type, max_results, 1 << 24)
     return native, capped
 
 
@@ -84,8 +85,8 @@ def test_every_select_example_is_answered_alike_by_both_writers(release, example
     store = ox.Store.read_only(str(release.store_path))
     kwargs = {"use_default_graph_as_union": True, "base_iri": query_worker.endpoint_iri(str(release.store_path))}
     result = store.query(example.query, **kwargs)
-    native = query_worker._select_native(result, "application/sparql-results+json", 10_000, 1 << 24)
-    body, count, _ = query_worker._select(store.query(example.query, **kwargs), "application/sparql-results+json", 10_000, 1 << 24)
+    native = answers._select_native(result, "application/sparql-results+json", 10_000, 1 << 24)
+    body, count, _ = answers._select(store.query(example.query, **kwargs), "application/sparql-results+json", 10_000, 1 << 24)
     assert native is not None and native[1] == count
     assert rows(native[0], "application/sparql-results+json") == rows(body, "application/sparql-results+json")
 
@@ -95,8 +96,8 @@ def test_past_the_row_cap_or_the_budget_the_capped_writer_answers(hard_terms, mo
     assert native is None  # 5 rows, 2 allowed: written again with the cap
     assert (count, truncated) == (2, True)
 
-    monkeypatch.setattr(query_worker, "NATIVE_BUDGET_BYTES", 64)
-    assert query_worker._select_native(hard_terms.query(QUERIES[0]), "application/sparql-results+json", 10_000, 1 << 24) is None
+    monkeypatch.setattr(answers, "NATIVE_BUDGET_BYTES", 64)
+    assert answers._select_native(hard_terms.query(QUERIES[0]), "application/sparql-results+json", 10_000, 1 << 24) is None
     form, media_type, body, count, truncated = query_worker.execute(
         hard_terms, QUERIES[0], "application/sparql-results+json", "application/n-triples", (), (), 10_000,
     )

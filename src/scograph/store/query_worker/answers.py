@@ -1,46 +1,21 @@
-"""One query worker process: runs SPARQL queries on the release store and serializes the results.
+"""Running one query and writing its answer, capped in rows and in bytes while it is written.
 
-pyoxigraph can neither time out nor cancel a query, so queries run in worker
-processes that the pool (:mod:`scograph.store.embedded`) kills when their time
-is up; killing the process is the only way to truly stop the work and free the
-CPU. Results are serialized here too, so serialization time counts against the
-limit and only finished bytes cross the pipe.
-
-Each worker, before it opens the store,
-
-- asks the kernel to kill it when its parent dies (no orphaned runaway query),
-- raises the network walls it is asked for, each that the kernel allows:
-  ``netns``, a fresh, empty network namespace (needs unprivileged user
-  namespaces), and ``seccomp``, a filter that fails every
-  ``socket()`` (:mod:`scograph.store.seccomp`; needs no namespace, so it works
-  in containers). Even a query that slipped past :mod:`scograph.sparql.guard`
-  then cannot make an outbound request (the guard is the first wall; these are
-  the second and third). The worker reports which walls are up; the pool
-  refuses a worker with none unless told that is acceptable.
-
-Every result is capped twice while it is serialized, in rows (``max_results``)
-and in bytes (``max_bytes``): serialization stops at the cap, so a query that
-makes a 100 MB literal never gets a 100 MB answer built, sent or buffered.
+Serialization stops at the caps, so a query that makes a 100 MB literal never
+gets a 100 MB answer built, sent or buffered. Answers that fit a budget are
+written whole by pyoxigraph's own serializers; the rest row by row.
 """
 
 from __future__ import annotations
 
 import csv
-import ctypes
 import io
 import json
-import os
-import resource
-import signal
-import sys
-import traceback
 from typing import Any
 
 import pyoxigraph as ox
 
 from scograph.prefixes import PREFIXES
-from scograph.store import seccomp
-from scograph.store.channel import Channel
+
 
 RESULTS_FORMATS = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -57,98 +32,6 @@ GRAPH_FORMATS = {
 _PREFIXED_FORMATS = (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML)
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
-
-_PR_SET_PDEATHSIG = 1
-_CLONE_NEWUSER = 0x10000000
-_CLONE_NEWNET = 0x40000000
-
-
-#: The network walls a worker knows how to raise, strongest first.
-WALLS = ("netns", "seccomp")
-
-
-def _die_with_parent() -> None:
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: the parent's pipe closing still ends the loop
-        pass
-
-
-def _leave_network() -> str | None:
-    """Enter an empty network namespace (no interfaces but a down loopback); None if done, else why not."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-    except OSError as exc:
-        return f"netns: no C library ({exc})"
-    if libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) == 0:
-        return None
-    return f"netns: unshare refused ({os.strerror(ctypes.get_errno())})"
-
-
-def raise_walls(walls: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Raise each wall asked for that this host allows; (walls up, why the others are not)."""
-    up: list[str] = []
-    reasons: list[str] = []
-    for wall in walls:
-        if wall == "netns":
-            reason = _leave_network()
-        elif wall == "seccomp":
-            reason = seccomp.deny_network()
-        else:
-            reason = f"{wall}: unknown wall"
-        if reason is None:
-            up.append(wall)
-        else:
-            reasons.append(reason)
-    return tuple(up), tuple(reasons)
-
-
-def _libc():
-    try:
-        return ctypes.CDLL(None)
-    except OSError:
-        return None
-
-
-_LIBC = _libc()  # loaded once: a CDLL per query cost more than the trim itself
-
-#: The heap is trimmed after a query that left the process this much larger than after the
-#: last trim, or that failed (a trim costs ~0.06 ms, reading the resident size ~0.01 ms; a
-#: query that builds 100 MB to answer 10 bytes must still give the 100 MB back).
-TRIM_GROWTH_BYTES = 4 * 1024 * 1024
-_PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
-
-def _open_statm() -> int | None:
-    try:
-        return os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)
-    except (OSError, AttributeError):
-        return None
-
-
-def _statm_bytes(statm: int | None, field: int) -> int | None:
-    """One field of ``/proc/self/statm`` opened once (0: address space, 1: resident), in bytes; a
-    pread at offset 0 reads it afresh (~2 us, against ~15 us for an open() each time). None where
-    /proc is not there."""
-    if statm is None:
-        return None
-    try:
-        return int(os.pread(statm, 128, 0).split()[field]) * _PAGE_BYTES
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _resident_bytes(statm: int | None) -> int | None:
-    """This process's resident size; None where /proc is not there: then every query trims."""
-    return _statm_bytes(statm, 1)
-
-
-def _trim_heap() -> None:
-    """Give freed memory back to the system after a query (glibc keeps it otherwise)."""
-    try:
-        _LIBC.malloc_trim(0)
-    except AttributeError:  # no C library, or not glibc
-        pass
 
 
 def _json_term(term: Any) -> dict[str, Any]:
@@ -396,110 +279,3 @@ def execute(
         return "SELECT", results_media_type, body, count, truncated
     body, count, truncated = _construct(result, graph_media_type, max_results, max_bytes)
     return "CONSTRUCT", graph_media_type, body, count, truncated
-
-
-def check_room(memory_mb: int, in_memory: bool, statm: int | None) -> None:
-    """Fail the start, naming the options, when this worker already takes the address space the
-    cap would allow: under the cap every allocation would then fail, and every query with it."""
-    size = _statm_bytes(statm, 0)
-    if memory_mb <= 0 or size is None:  # no cap, or no /proc: nothing to compare
-        return
-    if size >= memory_mb * 1024 * 1024:
-        fix = ("raise it, or lower --in-memory-quads so that the release is queried on disk" if in_memory
-               else "raise it")
-        where = " with the release copied into memory" if in_memory else ""
-        raise MemoryError(
-            f"a query worker{where} already takes {size >> 20} MiB of address space, more than the "
-            f"{memory_mb} MiB a query worker may use (--query-memory-mb): {fix}"
-        )
-
-
-def _limit_memory(megabytes: int) -> None:
-    """Cap the address space: a query that would need more dies (Rust aborts on a failed
-    allocation) instead of pushing the whole server into swap or the OOM killer."""
-    if megabytes > 0:
-        limit = megabytes * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
-def open_store(store_path: str, in_memory: bool) -> ox.Store:
-    """The release store, read-only on disk, or copied into this process's memory.
-
-    Oxigraph's in-memory store answers the example queries 2.4-3.2x faster than
-    its RocksDB one (benchmarks/REPORT-endpoint.md, "Third pass"). The copy
-    is made from the on-disk store, not from a dump: blank nodes keep the
-    identifiers the store gave them, so every worker, in memory or not, writes
-    the same bytes for the same query (a parser would mint new ones)."""
-    on_disk = ox.Store.read_only(store_path)
-    if not in_memory:
-        return on_disk
-    memory = ox.Store()
-    memory.extend(on_disk.quads_for_pattern(None, None, None, None))
-    return memory
-
-
-def serve(conn: Channel, store_path: str, walls: tuple[str, ...], memory_mb: int = 0, in_memory: bool = False) -> None:
-    """The worker's main loop: one request in, one reply out, until the parent goes away."""
-    _die_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server; it stops us
-    statm = _open_statm()
-    try:
-        up, reasons = raise_walls(walls)
-        store = open_store(store_path, in_memory)
-        base_iri = endpoint_iri(store_path)
-        check_room(memory_mb, in_memory, statm)
-        _limit_memory(memory_mb)
-    except Exception as exc:  # the pool logs this text: an empty reason helps no one
-        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
-        return
-    conn.send(("ready", os.getpid(), up, reasons))
-    trimmed_at = _resident_bytes(statm)  # the resident size after the last trim
-    while True:
-        try:
-            request, _body = conn.recv()
-        except (EOFError, OSError):
-            return
-        body = None
-        try:
-            form, media_type, body, count, truncated = execute(store, **{"base_iri": base_iri, **request})
-            reply: tuple = ("ok-bytes", form, media_type, count, truncated)
-        except SyntaxError as exc:
-            reply = ("query-error", str(exc))
-        except Exception as exc:  # reported to the pool, which logs it and answers 500
-            reply = ("error", f"{type(exc).__name__}: {exc}")
-        conn.send(reply, body or b"")  # the answer's bytes follow the reply as they are: no pickling
-        failed = reply[0] != "ok-bytes"  # a failed query may have built much before it failed
-        del reply, body
-        resident = _resident_bytes(statm)
-        if failed or resident is None or trimmed_at is None or resident > trimmed_at + TRIM_GROWTH_BYTES:
-            _trim_heap()
-            trimmed_at = _resident_bytes(statm)
-
-
-def probe(walls: tuple[str, ...]) -> dict:
-    """Which walls this host lets a worker raise (run in a throw-away process: walls are for good)."""
-    up, reasons = raise_walls(walls)
-    return {"up": list(up), "refused": list(reasons)}
-
-
-def main(argv: list[str]) -> None:
-    """``python -m scograph.store.query_worker FD STORE_PATH WALLS MEMORY_MB [--in-memory]``: started by
-    the pool only; ``... --probe WALLS`` prints which walls can be raised here, as JSON."""
-    if argv[1] == "--probe":
-        print(json.dumps(probe(_walls_arg(argv[2]))))
-        return
-    fd, store_path, walls, memory_mb = int(argv[1]), argv[2], _walls_arg(argv[3]), int(argv[4])
-    in_memory = argv[5:] == ["--in-memory"]
-    try:
-        serve(Channel.from_fd(fd), store_path, walls, memory_mb, in_memory)
-    except Exception:  # pragma: no cover - goes to the pool's log through our stderr
-        traceback.print_exc()
-        sys.exit(1)
-
-
-def _walls_arg(text: str) -> tuple[str, ...]:
-    return tuple(w for w in text.split(",") if w and w != "-")
-
-
-if __name__ == "__main__":
-    main(sys.argv)
