@@ -12,6 +12,7 @@ import io
 import json
 from typing import Any
 
+import orjson
 import pyoxigraph as ox
 
 from scograph.prefixes import PREFIXES
@@ -113,7 +114,8 @@ def _count_rows(body: bytes, media_type: str) -> int:
         return body.count(b"\n") - 1  # one line a solution after the header; TSV escapes newlines in terms
     if media_type == "text/csv":
         return sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8"), newline=""))) - 1
-    return len(json.loads(body)["results"]["bindings"])
+    # orjson: the count took json.loads 0.03-0.05 ms of a 0.19-0.23 ms example query, orjson a third of that
+    return len(orjson.loads(body)["results"]["bindings"])
 
 
 def _select_native(
