@@ -340,3 +340,9 @@ def test_one_web_process_per_core_this_server_may_use_not_per_core_of_the_machin
     assert one_core.stdout.split() == ["1", "None"], one_core  # one process, left where the kernel puts it
     every_core = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert every_core.stdout.split()[0] == str(min(len(cores), 4))  # at most one per query slot (4)
+    # A web process pinned to one core sizes its query pool from the options it was given:
+    # the count is made once, where the options are made, not again after the pinning.
+    pinned_later = ("import os; from scograph.serve.options import ServeOptions; o = ServeOptions(); n = o.processes; "
+                    "os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); print(n, o.processes)")
+    counted = subprocess.run([sys.executable, "-c", pinned_later], capture_output=True, text=True, check=True)
+    assert counted.stdout.split() == [str(min(len(cores), 4))] * 2, counted

@@ -7,7 +7,7 @@ import math
 import os
 from dataclasses import dataclass, field
 
-from scograph.pool import cores as usable_cores
+from scograph.pool import cores as count_usable_cores
 from scograph.web.app import WebConfig
 
 #: The request line and headers together may not exceed this (431 beyond); longer queries must be POSTed.
@@ -37,6 +37,9 @@ class ServeOptions:
     unsafe_allow_network: bool = False  # serve even if query workers cannot be cut off the network
     pin_cores: bool = True  # each HTTP worker process and its query workers on a core of their own
     log_level: str = "info"
+    # The cores this server may use (its affinity), counted once where the options are made: a
+    # web process pinned to one core must not recount them when it sizes its query pool.
+    usable_cores: int = field(default_factory=count_usable_cores)
 
     @property
     def processes(self) -> int:
@@ -44,7 +47,7 @@ class ServeOptions:
         host's 64 cores, two), at most one per query slot."""
         if self.workers is not None:
             return self.workers
-        return max(1, min(usable_cores(), self.web.max_concurrent_queries))
+        return max(1, min(self.usable_cores, self.web.max_concurrent_queries))
 
     @property
     def query_workers_per_process(self) -> int:
