@@ -178,3 +178,15 @@ def test_soak_benchmark_samples_memory_until_the_requests_are_answered(release, 
     measured = json.loads(out.read_text())
     assert measured["samples"] and measured["samples"][-1]["requests"] >= 200 and measured["errors"] == 0
     assert measured["rest"]["rss_mib"] > 0 and all(s["pss_mib"] > 0 for s in measured["samples"])
+
+
+def test_web_cpu_benchmark_measures_the_app_as_served_against_other_sources(release, tmp_path):
+    """The web side of an uncached request, this tree and compared sources, each in a fresh process."""
+    out = tmp_path / "web.json"
+    done = _run(str(BENCHMARKS / "web_cpu_bench.py"), "--build-dir", str(release.path.parent.parent),
+                "--requests", "60", "--rounds", "1", "--compare-src", str(REPO / "src"), "--out", str(out))
+    rows = json.loads(out.read_text())["rows"]
+    assert [row["sources"] for row in rows] == ["this tree", "compared"]
+    for row in rows:
+        assert row["requests"] == 60 and 0 < row["web_cpu_ms"] <= row["wall_ms"] * 2, row
+    assert "web CPU" in done.stdout
