@@ -229,20 +229,6 @@ def _ask_body(result: ox.QueryBoolean, media_type: str) -> bytes:
     return result.serialize(format=RESULTS_FORMATS[media_type])
 
 
-def endpoint_iri(store_path: str) -> str | None:
-    """``<base IRI>sparql``, the IRI relative IRIs in a query resolve against (as Oxigraph's
-    and Fuseki's servers resolve them against their endpoint); from the configured base
-    IRI recorded in the release beside the store, never from a request's Host."""
-    from pathlib import Path
-
-    from scograph.release import Release
-
-    try:
-        return Release.open(Path(store_path).parent).base_iri + "sparql"
-    except (OSError, ValueError, KeyError):
-        return None
-
-
 def execute(
     store: ox.Store,
     query: str,
