@@ -112,3 +112,43 @@ def test_an_accept_that_refuses_every_format_is_406_for_a_screened_query(server)
     response = _sparql_get(server, "SELECT * WHERE { ?s ?p ?o } LIMIT 1",
                            accept="application/sparql-results+json;q=0, text/turtle;q=0, image/png")
     assert response.status_code == 406, response.text[:300]
+
+
+@pytest.mark.parametrize("query,status,words", [
+    # A comment ends at CR for the engine: the SERVICE after it is live, so the screen must read it.
+    ("SELECT * WHERE {\n# from the forum\rSERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }", 403, "SERVICE"),
+    # The "#" line starts inside a long string, which ends on it: the SERVICE after it is live.
+    ('SELECT * WHERE { ?s ?p """\n# """ SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }', 403, "SERVICE"),
+])
+def test_service_after_what_looks_like_a_comment_line_is_refused(server, query, status, words):
+    response = _sparql_get(server, query)
+    assert response.status_code == status, (query, response.status_code, response.text[:300])
+    assert words in response.json()["message"], response.text[:300]
+
+
+def test_service_and_from_in_whole_comment_lines_are_only_comments(server):
+    response = _sparql_get(server, "# SERVICE <http://127.0.0.1:9/> {}\n  # FROM <http://127.0.0.1:9/g>\nASK { ?s ?p ?o }")
+    assert response.status_code == 200 and response.json()["boolean"] is True, response.text[:300]
+
+
+@pytest.mark.parametrize("query_string,status,words", [
+    ("query=ASK%20%7B%7D%C0%80", 400, "UTF-8"),  # an overlong NUL: not UTF-8
+    ("query=ASK%20%7B%7D%ED%A0%80", 400, "UTF-8"),  # a surrogate: not UTF-8
+    ("query=ASK%7B%7D&" + "a=&" * 1000, 400, "Max number of fields"),
+])
+def test_hostile_query_strings_are_400_naming_the_problem(server, query_string, status, words):
+    response = requests.get(f"{server.url}/sparql?{query_string}", headers={"Accept": "application/sparql-results+json"},
+                            timeout=30)
+    assert response.status_code == status, (query_string[:80], response.status_code, response.text[:300])
+    assert words in response.json()["message"], response.text[:300]
+
+
+def test_escaped_separators_are_decoded_after_the_split_and_a_leading_question_mark_is_kept(server):
+    # %2B %3D %26 are "+", "=" and "&" inside the value, not separators.
+    response = requests.get(f"{server.url}/sparql?query=ASK%20%7B%20FILTER(1%2B1%3D2%20%26%26%20true)%20%7D",
+                            headers={"Accept": "application/sparql-results+json"}, timeout=30)
+    assert response.status_code == 200 and response.json()["boolean"] is True, response.text[:300]
+    # "??query=" names a parameter "?query", as parse_qsl reads it: no query, so no query result.
+    response = requests.get(f"{server.url}/sparql??query=ASK%20%7B%7D", headers={"Accept": "application/sparql-results+json"},
+                            timeout=30)
+    assert "boolean" not in response.text, response.text[:300]
